@@ -1,0 +1,83 @@
+"""The one-call entry point: ``csisem.fit(spec, data)``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path as FilePath
+from typing import Any
+
+import pandas as pd
+
+from .data import read_data
+from .datasets import list_datasets, load_dataset
+from .estimation.pls import PLSEstimator
+from .models.catalogue import load_model
+from .models.model import Model
+from .options import InnerScheme, Method, MissingPolicy, coerce
+from .results import PLSResult
+
+__all__ = ["fit", "resolve_data"]
+
+
+def resolve_data(data: Any) -> pd.DataFrame:
+    """A DataFrame from a DataFrame, a bundled data set name (``"mobi"``) or a file path.
+
+    Raises
+    ------
+    DataError
+        If a name is neither a bundled data set nor a readable file.
+    """
+    if isinstance(data, str | FilePath):
+        path = FilePath(data)
+        if not path.exists() and str(data).lower() in list_datasets():
+            return load_dataset(str(data))
+        if not path.exists() and path.suffix == "" and "/" not in str(data):
+            return load_dataset(str(data))  # raises DataError listing the data sets
+        return read_data(path)
+    return data
+
+
+def fit(
+    model: str | FilePath | Model,
+    data: Any,
+    *,
+    method: Method | str = Method.PLS,
+    scheme: InnerScheme | str = InnerScheme.PATH,
+    columns: Mapping[str, str] | None = None,
+    missing: MissingPolicy | str = MissingPolicy.LISTWISE,
+    tol: float = 1e-7,
+    max_iter: int = 300,
+) -> PLSResult:
+    """Fit a model to data.
+
+    Parameters
+    ----------
+    model : a catalogue name (``"ecsi"``), the path of a YAML or lavaan-syntax spec, or a
+        :class:`~csisem.models.Model`.
+    data : a DataFrame, a bundled data set name (``"mobi"``) or the path of a CSV file.
+    method : ``"pls"`` (PLS path modelling).
+    scheme : PLS inner weighting scheme: ``"path"``, ``"centroid"`` or ``"factorial"``.
+    columns : renames data columns to indicator names, ``{data_column: indicator}``.
+    missing : ``"listwise"`` (default) or ``"mean"``; counts are reported.
+    tol, max_iter : convergence tolerance and iteration limit.
+
+    Returns
+    -------
+    PLSResult
+
+    Raises
+    ------
+    SpecError, DataError, OptionError, EstimationError
+        See :mod:`csisem.errors`.
+
+    Examples
+    --------
+    >>> import csisem
+    >>> result = csisem.fit("ecsi", "mobi")
+    >>> round(result.paths.estimate.iloc[0], 4)
+    0.5049
+    """
+    method = coerce(Method, method, arg="method")
+    estimator = PLSEstimator(scheme=scheme, tol=tol, max_iter=max_iter)
+    return estimator.fit(load_model(model), resolve_data(data), columns=columns,
+                         missing=missing)

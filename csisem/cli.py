@@ -1,0 +1,265 @@
+"""The ``csisem`` command line: a thin layer over the public API.
+
+Commands: ``models`` (the catalogue), ``show`` (describe a model, or print it as YAML or
+lavaan syntax), ``validate`` (check a spec, and data against it) and ``fit`` (text summary or
+JSON). Run ``csisem --help`` or ``csisem COMMAND --help`` for the options.
+
+Exit codes: 0 on success; 2 for a user error (bad spec, data or option, and bad command-line
+arguments), printed as one ``csisem: error: ...`` message on stderr; 1 for an unexpected
+internal error, with a short message (``--debug`` shows the traceback). Warnings go to stderr
+as ``csisem: warning: ...``; results go to stdout (or ``--output FILE``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path as FilePath
+from typing import TextIO
+
+import yaml
+
+from . import __version__
+from .api import fit, resolve_data
+from .data import prepare_data
+from .errors import CSIError, CSIWarning, OptionError
+from .models.catalogue import list_models, load_model
+from .models.model import Model
+from .options import InnerScheme, Method, MissingPolicy
+
+__all__ = ["main"]
+
+
+def _parse_columns(text: str | None) -> dict[str, str] | None:
+    """``q1=IMAG1,q2=IMAG2`` or the path of a YAML/JSON file holding that mapping."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise OptionError("--columns is empty; give DATA_COLUMN=INDICATOR pairs (e.g. "
+                          "--columns q1=IMAG1,q2=IMAG2) or a YAML/JSON mapping file.")
+    path = FilePath(text)
+    if path.suffix.lower() in (".yaml", ".yml", ".json") or path.is_file():
+        try:
+            mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            detail = str(exc).strip().rstrip(".")
+            raise OptionError(f"Cannot read the --columns mapping file {text!r}: {detail}.") \
+                from exc
+        if not isinstance(mapping, dict):
+            raise OptionError(f"The --columns file {text!r} must hold a mapping "
+                              "data_column: indicator.")
+        return {str(k): str(v) for k, v in mapping.items()}
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        key, _, value = (s.strip() for s in part.partition("="))
+        if not key or not value:
+            raise OptionError(f"The --columns entry {part.strip()!r} is not of the form "
+                              "DATA_COLUMN=INDICATOR (e.g. --columns q1=IMAG1,q2=IMAG2).")
+        if key in out:
+            raise OptionError(f"The --columns option maps data column {key!r} twice.")
+        out[key] = value
+    return out
+
+
+def _describe(model: Model) -> str:
+    lines = [f"{model.name}" + (f": {model.title}" if model.title else "")]
+    if model.citation:
+        lines.append(f"Citation: {model.citation}")
+    if model.scale:
+        lines.append(f"Item scale: {model.scale[0]:g} to {model.scale[1]:g}")
+    lines.append("")
+    lines.append("Constructs")
+    for c in model.constructs:
+        label = f" ({c.label})" if c.label else ""
+        lines.append(f"  {c.name}{label} [{c.mode.value}]")
+        for i in c.indicators:
+            wording = f": {i.wording}" if i.wording else ""
+            lines.append(f"    {i.name}{wording}")
+    lines.append("")
+    lines.append("Structural paths")
+    for t in model.endogenous:
+        lines.append(f"  {t} <- {', '.join(model.predecessors(t))}")
+    if model.covariances:
+        lines.append("")
+        lines.append("Covariances")
+        lines += [f"  {cv.left} ~~ {cv.right}" for cv in model.covariances]
+    return "\n".join(lines)
+
+
+def _cmd_models(args: argparse.Namespace, out: TextIO) -> None:
+    table = list_models()
+    header = ("name", "constructs", "indicators", "paths", "title")
+    rows = [header] + [(str(r.name), str(r.constructs), str(r.indicators), str(r.paths),
+                        str(r.title or "")) for r in table.itertuples()]
+    widths = [max(len(row[k]) for row in rows) for k in range(len(header) - 1)]
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:-1], widths[1:],
+                                                                        strict=True)]
+        out.write(("  ".join([*cells, row[-1]])).rstrip() + "\n")
+
+
+def _cmd_show(args: argparse.Namespace, out: TextIO) -> None:
+    model = load_model(args.spec)
+    if args.format == "yaml":
+        out.write(model.to_yaml())
+    elif args.format == "lavaan":
+        out.write(model.to_lavaan())
+    else:
+        out.write(_describe(model) + "\n")
+
+
+def _cmd_validate(args: argparse.Namespace, out: TextIO) -> None:
+    if args.columns is not None and not args.data:
+        raise OptionError("--columns only applies with --data.")
+    model = load_model(args.spec)
+    out.write(f"Spec OK: {model.name}: {len(model.constructs)} constructs, "
+              f"{len(model.indicator_names)} indicators, {len(model.paths)} paths.\n")
+    if args.data:
+        prepared = prepare_data(model, resolve_data(args.data),
+                                columns=_parse_columns(args.columns), missing=args.missing)
+        out.write(f"Data OK: {prepared.n_obs} usable rows of {prepared.n_total}; all "
+                  f"{len(model.indicator_names)} indicators present and numeric.\n")
+
+
+def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
+    result = fit(args.spec, args.data, method=args.method, scheme=args.scheme,
+                 columns=_parse_columns(args.columns), missing=args.missing, tol=args.tol,
+                 max_iter=args.max_iter)
+    text = result.to_json() if args.format == "json" else result.summary().as_text()
+    if args.output:
+        try:
+            FilePath(args.output).write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise OptionError(f"--output: cannot write {args.output!r}: {exc}") from exc
+    else:
+        out.write(text + "\n")
+
+
+EPILOG = """\
+examples:
+  csisem models                                   list the model catalogue
+  csisem show ecsi                                describe the ECSI model
+  csisem show ecsi --format yaml > my.yaml        start your own spec from a catalogue one
+  csisem show ecsi --format lavaan > my.lav       the same model in lavaan syntax
+  csisem validate my.yaml --data survey.csv       check a spec and data without fitting
+  csisem fit ecsi --data mobi                     fit ECSI to the bundled mobi data
+  csisem fit my.yaml --data survey.csv --columns q1=IMAG1,q2=IMAG2 --format json -o fit.json
+
+SPEC is a catalogue name (see 'csisem models') or a .yaml/.lav file; --data is a CSV file
+(comma, semicolon or tab separated, header row) or a bundled data set name (mobi).
+exit codes: 0 ok, 2 user error (spec, data, option), 1 internal error (rerun with --debug).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="csisem", description="Structural equation models for customer-satisfaction "
+        "indices: fit catalogue or user specs by PLS path modelling.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"csisem {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an unexpected error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_command(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
+        # --debug also after the command; SUPPRESS keeps a --debug given before it.
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the full traceback of an unexpected error")
+        return p
+
+    p = add_command("models", "list the model catalogue")
+    p.set_defaults(func=_cmd_models)
+
+    spec_help = "catalogue name (e.g. ecsi) or path of a .yaml spec or .lav lavaan-syntax file"
+    p = add_command("show", "describe a model, or print it as YAML or lavaan syntax")
+    p.add_argument("spec", metavar="SPEC", help=spec_help)
+    p.add_argument("--format", choices=["text", "yaml", "lavaan"], default="text",
+                   help="text description (default), YAML spec or lavaan model syntax")
+    p.set_defaults(func=_cmd_show)
+
+    data_help = "CSV file or bundled data set name (mobi)"
+    columns_help = ("rename data columns to indicators: DATA_COL=INDICATOR,... or a YAML/JSON "
+                    "file with that mapping")
+    missing_choices = [m.value for m in MissingPolicy]
+
+    p = add_command("validate", "check a spec (and optionally data against it)")
+    p.add_argument("spec", metavar="SPEC", help=spec_help)
+    p.add_argument("--data", metavar="FILE", help=data_help)
+    p.add_argument("--columns", metavar="MAP", help=columns_help)
+    p.add_argument("--missing", choices=missing_choices, default="listwise",
+                   help="missing-value handling (default: listwise)")
+    p.set_defaults(func=_cmd_validate)
+
+    p = add_command("fit", "fit a model to data")
+    p.add_argument("spec", metavar="SPEC", help=spec_help)
+    p.add_argument("--data", metavar="FILE", required=True, help=data_help)
+    p.add_argument("--method", choices=[m.value for m in Method], default="pls")
+    p.add_argument("--scheme", choices=[s.value for s in InnerScheme], default="path",
+                   help="PLS inner weighting scheme (default: path)")
+    p.add_argument("--columns", metavar="MAP", help=columns_help)
+    p.add_argument("--missing", choices=missing_choices, default="listwise",
+                   help="missing-value handling (default: listwise)")
+    p.add_argument("--tol", type=float, default=1e-7, help="convergence tolerance")
+    p.add_argument("--max-iter", type=int, default=300, dest="max_iter",
+                   help="iteration limit")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text summary (default) or one JSON object (PLSResult.to_dict)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+    p.set_defaults(func=_cmd_fit)
+    return parser
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that flushing at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (e.g. captured)
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 internal error, 2 user error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help/--version (0) or a usage error (2, already printed)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CSIWarning)
+        try:
+            args.func(args, sys.stdout)
+            code = 0
+        except CSIError as exc:
+            sys.stderr.write(f"csisem: error: {exc}\n")
+            code = 2
+        except KeyboardInterrupt:
+            sys.stderr.write("csisem: interrupted\n")
+            code = 130
+        except BrokenPipeError:  # e.g. `csisem show ecsi | head`: the reader left early
+            _silence_stdout()
+            code = 1
+        except Exception as exc:  # an internal error: short message unless --debug
+            if args.debug:
+                raise
+            sys.stderr.write(f"csisem: internal error ({type(exc).__name__}: {exc}). Please "
+                             "report it; rerun with --debug for the traceback.\n")
+            code = 1
+    seen = set()
+    for w in caught:
+        text = str(w.message)
+        if not issubclass(w.category, CSIWarning):
+            text = f"{w.category.__name__}: {text}"
+        if text not in seen:
+            seen.add(text)
+            sys.stderr.write(f"csisem: warning: {text}\n")
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover  (python -m csisem.cli)
+    sys.exit(main())

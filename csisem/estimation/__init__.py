@@ -1,0 +1,6 @@
+"""Estimators (PLS path modelling; CB-SEM arrives with a later issue)."""
+
+from .effects import effects_table, total_effects
+from .pls import PLSEstimator, estimate_pls
+
+__all__ = ["PLSEstimator", "effects_table", "estimate_pls", "total_effects"]

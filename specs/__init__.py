@@ -1,0 +1,1 @@
+"""The model catalogue: spec files shipped inside csisem (installed as ``csisem.specs``)."""
