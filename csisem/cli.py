@@ -18,7 +18,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path as FilePath
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import yaml
 
@@ -38,8 +38,8 @@ def _parse_columns(text: str | None) -> dict[str, str] | None:
     if text is None:
         return None
     if not text.strip():
-        raise OptionError("--columns is empty; give DATA_COLUMN=INDICATOR pairs (e.g. "
-                          "--columns q1=IMAG1,q2=IMAG2) or a YAML/JSON mapping file.")
+        raise OptionError("The --columns option is empty; give DATA_COLUMN=INDICATOR pairs "
+                          "(e.g. --columns q1=IMAG1,q2=IMAG2) or a YAML/JSON mapping file.")
     path = FilePath(text)
     if path.suffix.lower() in (".yaml", ".yml", ".json") or path.is_file():
         try:
@@ -113,7 +113,7 @@ def _cmd_show(args: argparse.Namespace, out: TextIO) -> None:
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO) -> None:
     if args.columns is not None and not args.data:
-        raise OptionError("--columns only applies with --data.")
+        raise OptionError("The --columns option only applies with --data.")
     model = load_model(args.spec)
     out.write(f"Spec OK: {model.name}: {len(model.constructs)} constructs, "
               f"{len(model.indicator_names)} indicators, {len(model.paths)} paths.\n")
@@ -133,9 +133,19 @@ def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
         try:
             FilePath(args.output).write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
-            raise OptionError(f"--output: cannot write {args.output!r}: {exc}") from exc
+            raise OptionError(f"Cannot write the --output file {args.output!r}: "
+                              f"{exc.strerror or exc}.") from exc
     else:
         out.write(text + "\n")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors in the same ``csisem: error: ...`` form as the others."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        text = message[:1].upper() + message[1:]
+        self.exit(2, f"csisem: error: {text.rstrip('.')} (see '{self.prog} --help').\n")
 
 
 EPILOG = """\
@@ -156,7 +166,7 @@ exit codes: 0 ok, 2 user error (spec, data, option), 1 internal error (rerun wit
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="csisem", description="Structural equation models for customer-satisfaction "
         "indices: fit catalogue or user specs by PLS path modelling.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -2,8 +2,10 @@
 
 Everything that can be wrong with a data set is caught here, with the column (and row) named,
 before any numerics run: a missing indicator column, a non-numeric or infinite value, a
-constant or all-missing column, duplicated column names, too few rows, values outside the
-spec's item scale. Nothing is dropped or repaired silently.
+constant or all-missing column, duplicated column names (also after ``columns=`` renaming),
+too few rows, values outside the spec's item scale (a warning). For files: a missing file, a
+directory, an unsupported type, a workbook or non-UTF-8 file, an empty file. Nothing is
+dropped or repaired silently.
 """
 
 from __future__ import annotations
@@ -108,9 +110,10 @@ def read_data(path: str | FilePath) -> pd.DataFrame:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
         raise DataError(
-            f"Data file {shown} is not UTF-8 text (undecodable byte at position {exc.start}); "
-            "if it is a CSV file, save it with UTF-8 encoding.") from exc
+            f"Data file {shown} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line} "
+            "cannot be decoded); if it is a CSV file, save it with UTF-8 encoding.") from exc
     if "\x00" in text:
         raise DataError(f"Data file {shown} is not a CSV file: it contains binary data.")
     if not text.strip():

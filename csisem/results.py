@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ._typing import FloatArray
 from .models.model import Model
 from .summary import Section, Summary, SummaryMixin
+
+if TYPE_CHECKING:
+    from .estimation.design import PLSDesign
+    from .estimation.pls import PLSKernelResult
 
 __all__ = ["DataInfo", "PLSResult"]
 
@@ -58,6 +63,9 @@ class PLSResult(SummaryMixin):
     - ``construct_correlations``: constructs x constructs
     - ``scores``: construct scores (rows of the data x constructs), standardised
 
+    ``design``, ``correlation`` (the indicator correlation matrix S) and ``kernel`` (the raw
+    arrays W, C, L, B) are what the statistics below are computed from.
+
     Treat the tables as read-only: they are the record of the fit.
     """
 
@@ -81,6 +89,9 @@ class PLSResult(SummaryMixin):
     indicator_std: pd.Series
     scores: pd.DataFrame
     data_info: DataInfo
+    design: PLSDesign
+    correlation: FloatArray
+    kernel: PLSKernelResult
 
     # ---- views ---------------------------------------------------------------------------
     def summary(self) -> Summary:

@@ -223,8 +223,8 @@ def test_workbook_saved_with_csv_extension(tmp_path):
 def test_non_utf8_file(tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("IMAG1,IMAG2\n1,2\nn\xe9,3\n".encode("latin-1"))
-    with pytest.raises(DataError, match=r"latin1\.csv' is not UTF-8 text \(undecodable byte "
-                                        r"at position 18\)") as exc_info:
+    with pytest.raises(DataError, match=r"latin1\.csv' is not UTF-8 text \(byte 0xe9 on line 3 "
+                                        r"cannot be decoded\)") as exc_info:
         csisem.fit("ecsi", path)
     message_is_a_sentence(exc_info)
 

@@ -32,9 +32,10 @@ import pandas as pd
 from .._typing import BoolArray, FloatArray
 from ..data import PreparedData, prepare_data
 from ..errors import ConvergenceWarning, EstimationError, OptionError, SpecError
-from ..models.model import Mode, Model
+from ..models.model import Model
 from ..options import InnerScheme, MissingPolicy, coerce
 from ..results import DataInfo, PLSResult
+from .design import PLSDesign
 from .effects import effects_table
 
 __all__ = ["PLSEstimator", "PLSKernelResult", "check_pls_structure", "estimate_paths",
@@ -244,13 +245,15 @@ class PLSEstimator:
         """
         check_pls_structure(model)
         prepared = prepare_data(model, data, columns=columns, missing=missing)
+        design = PLSDesign.from_model(model)
         S = prepared.correlation()
-        M = model.measurement_matrix().to_numpy().T.astype(bool)
-        D = model.structural_matrix().to_numpy().astype(bool)
-        mode_b = np.array([c.mode is Mode.COMPOSITE_B for c in model.constructs])
-        kernel = estimate_pls(S, M, mode_b, D, self.scheme, tol=self.tol,
-                              max_iter=self.max_iter, names=model.construct_names)
-        return _build_result(model, prepared, kernel, self)
+        kernel = self.estimate(design, S)
+        return _build_result(model, prepared, design, S, kernel, self)
+
+    def estimate(self, design: PLSDesign, S: FloatArray) -> PLSKernelResult:
+        """Run the kernel with this estimator's options on a correlation matrix ``S``."""
+        return estimate_pls(S, design.M, design.mode_b, design.D, self.scheme, tol=self.tol,
+                            max_iter=self.max_iter, names=design.names)
 
 
 def check_pls_structure(model: Model) -> None:
@@ -266,14 +269,14 @@ def check_pls_structure(model: Model) -> None:
                         "connect each construct to at least one other.")
 
 
-def _build_result(model: Model, prepared: PreparedData, k: PLSKernelResult,
-                  est: PLSEstimator) -> PLSResult:
-    names = model.construct_names
-    indicators = model.indicator_names
-    owner = [names.index(model.construct_of[i]) for i in indicators]
+def _build_result(model: Model, prepared: PreparedData, design: PLSDesign, S: FloatArray,
+                  k: PLSKernelResult, est: PLSEstimator) -> PLSResult:
+    names = design.names
+    indicators = design.indicators
+    owner = design.owner
     rows = np.arange(len(indicators))
     outer = pd.DataFrame({"construct": [names[o] for o in owner], "indicator": indicators})
-    D = model.structural_matrix().to_numpy().astype(bool)
+    D = design.D
     paths = pd.DataFrame(
         [(p.source, p.target, k.B[names.index(p.target), names.index(p.source)])
          for p in model.paths], columns=["source", "target", "estimate"])
@@ -302,4 +305,5 @@ def _build_result(model: Model, prepared: PreparedData, k: PLSKernelResult,
                            n_missing_cells=prepared.n_missing_cells,
                            n_imputed_cells=prepared.n_imputed_cells,
                            missing=prepared.missing.value),
+        design=design, correlation=S, kernel=k,
     )
