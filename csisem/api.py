@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -10,10 +10,10 @@ import pandas as pd
 
 from .data import read_data
 from .datasets import list_datasets, load_dataset
-from .estimation.pls import PLSEstimator
+from .estimation.pls_estimator import PLSEstimator
 from .models.catalogue import load_model
 from .models.model import Model
-from .options import InnerScheme, Method, MissingPolicy, coerce
+from .options import CIMethod, InnerScheme, Method, MissingPolicy, coerce
 from .results import PLSResult
 
 __all__ = ["fit", "resolve_data"]
@@ -45,8 +45,16 @@ def fit(
     scheme: InnerScheme | str = InnerScheme.PATH,
     columns: Mapping[str, str] | None = None,
     missing: MissingPolicy | str = MissingPolicy.LISTWISE,
+    missing_codes: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
+    weights: Any = None,
     tol: float = 1e-7,
     max_iter: int = 300,
+    bootstrap: int = 0,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    ci_level: float = 0.95,
+    ci_method: CIMethod | str = CIMethod.PERCENTILE,
+    progress: bool | None = None,
 ) -> PLSResult:
     """Fit a model to data.
 
@@ -59,7 +67,12 @@ def fit(
     scheme : PLS inner weighting scheme: ``"path"``, ``"centroid"`` or ``"factorial"``.
     columns : renames data columns to indicator names, ``{data_column: indicator}``.
     missing : ``"listwise"`` (default) or ``"mean"``; counts are reported.
+    missing_codes : values meaning "missing" (e.g. ``[98, 99]``), or ``{indicator: codes}``.
+    weights : survey (case) weights: a column name or one non-negative number per row.
     tol, max_iter : convergence tolerance and iteration limit.
+    bootstrap : number of bootstrap resamples (0: none); with ``seed``, ``n_jobs``,
+        ``ci_level``, ``ci_method`` and ``progress`` as in
+        :class:`~csisem.estimation.PLSEstimator`.
 
     Returns
     -------
@@ -78,6 +91,8 @@ def fit(
     0.5049
     """
     method = coerce(Method, method, arg="method")
-    estimator = PLSEstimator(scheme=scheme, tol=tol, max_iter=max_iter)
+    estimator = PLSEstimator(scheme=scheme, tol=tol, max_iter=max_iter, bootstrap=bootstrap,
+                             seed=seed, n_jobs=n_jobs, ci_level=ci_level, ci_method=ci_method,
+                             progress=progress)
     return estimator.fit(load_model(model), resolve_data(data), columns=columns,
-                         missing=missing)
+                         missing=missing, missing_codes=missing_codes, weights=weights)

@@ -15,7 +15,7 @@ import difflib
 import io
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any
@@ -36,6 +36,11 @@ class PreparedData:
     """Indicator data ready for estimation.
 
     ``values`` is (N × J) float64 in the model's indicator order, with no missing cells.
+    ``case_weights`` (N,) are survey weights, rescaled to mean 1 (the scale of survey weights
+    carries no information), or None. The weighted mean is ``sum(w x) / N`` and the weighted
+    covariance ``sum(w (x - m)(x - m)') / (N - 1)``: equal weights give exactly the unweighted
+    statistics, and integer weights give the correlations (hence every PLS estimate) of the
+    data with each row repeated that many times.
     """
 
     values: FloatArray
@@ -46,6 +51,8 @@ class PreparedData:
     n_missing_cells: int
     n_imputed_cells: int
     missing: MissingPolicy
+    case_weights: FloatArray | None = None
+    n_coded_missing: int = 0
 
     @property
     def n_obs(self) -> int:
@@ -53,16 +60,33 @@ class PreparedData:
         return int(self.values.shape[0])
 
     def means(self) -> FloatArray:
-        """(J,) indicator means."""
-        return self.values.mean(axis=0)
+        """(J,) indicator means (weighted when there are case weights)."""
+        if self.case_weights is None:
+            return self.values.mean(axis=0)
+        return self.case_weights @ self.values / self.case_weights.sum()
+
+    def centred(self) -> FloatArray:
+        """(N × J) indicators minus their (weighted) means."""
+        return self.values - self.means()
+
+    def covariance(self) -> FloatArray:
+        """(J × J) indicator covariance matrix (N - 1 denominator; weighted as above)."""
+        X = self.centred()
+        if self.case_weights is None:
+            return X.T @ X / (X.shape[0] - 1)
+        return (X * self.case_weights[:, None]).T @ X / (X.shape[0] - 1)
 
     def std(self) -> FloatArray:
-        """(J,) indicator standard deviations (N - 1 denominator)."""
-        return self.values.std(axis=0, ddof=1)
+        """(J,) indicator standard deviations (see :meth:`covariance`)."""
+        return np.sqrt(np.diag(self.covariance()))
 
     def correlation(self) -> FloatArray:
-        """(J × J) indicator correlation matrix."""
-        return np.corrcoef(self.values, rowvar=False)
+        """(J × J) indicator correlation matrix (weighted when there are case weights)."""
+        cov = self.covariance()
+        sd = np.sqrt(np.diag(cov))
+        S = cov / np.outer(sd, sd)
+        np.fill_diagonal(S, 1.0)
+        return S
 
     def standardized(self) -> FloatArray:
         """(N × J) indicators with mean 0 and standard deviation 1 (N - 1 denominator)."""
@@ -251,6 +275,8 @@ def prepare_data(
     *,
     columns: Mapping[str, str] | None = None,
     missing: MissingPolicy | str = MissingPolicy.LISTWISE,
+    missing_codes: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
+    weights: str | Sequence[float] | FloatArray | pd.Series | None = None,
     min_rows: int | None = None,
 ) -> PreparedData:
     """Check ``data`` against ``model`` and return the indicator matrix.
@@ -264,6 +290,11 @@ def prepare_data(
     missing : ``"listwise"`` drops incomplete rows; ``"mean"`` replaces a missing cell by its
         column mean. Either way the counts are reported (a :class:`DataWarning` and fields of
         the result).
+    missing_codes : values that mean "missing" (e.g. ``[98, 99]`` for don't know / refused),
+        for every indicator, or ``{indicator: [codes]}`` per column. They become missing
+        cells before ``missing`` applies, and their count is reported.
+    weights : survey (case) weights: the name of a data column or one non-negative number
+        per row. Rows dropped for missing values drop their weight too.
     min_rows : the fewest complete rows the estimator needs (default: largest number of
         predictors of a construct + 2, at least 3).
 
@@ -307,6 +338,8 @@ def prepare_data(
     n_total = values.shape[0]
     if n_total == 0:
         raise DataError("The data have no rows.")
+    case_weights = None if weights is None else _case_weights(weights, frame, model)
+    n_coded = _apply_missing_codes(values, missing_codes, model) if missing_codes else 0
     infinite = np.isinf(values)
     if infinite.any():
         row, col = (int(v[0]) for v in np.nonzero(infinite))
@@ -330,12 +363,18 @@ def prepare_data(
             n_dropped = int(incomplete.sum())
             values = values[~incomplete]
             index = index[~incomplete]
+            if case_weights is not None:
+                case_weights = case_weights[~incomplete]
             warnings.warn(
                 f"{n_dropped} of {_count(n_total, 'row')} have missing indicator values "
                 f"({_count(n_missing, 'cell')}; most in {', '.join(worst)}) and were dropped "
                 "(missing='listwise').", DataWarning, stacklevel=3)
         else:
-            means = np.nanmean(values, axis=0)
+            if case_weights is None:
+                means = np.nanmean(values, axis=0)
+            else:
+                observed = np.where(isnan, 0.0, case_weights[:, None])
+                means = np.nansum(values * observed, axis=0) / observed.sum(axis=0)
             values = np.where(isnan, means, values)
             n_imputed = n_missing
             warnings.warn(
@@ -363,9 +402,70 @@ def prepare_data(
                         "check that the right column was read.")
     if model.scale is not None:
         _check_scale(model, values, index)
+    if case_weights is not None:
+        if not case_weights.sum() > 0:
+            raise DataError("The case weights of the rows left after removing missing values "
+                            "are all zero.")
+        case_weights = case_weights * (len(case_weights) / case_weights.sum())
     return PreparedData(values=values, indicators=model.indicator_names, index=index,
                         n_total=n_total, n_dropped=n_dropped, n_missing_cells=n_missing,
-                        n_imputed_cells=n_imputed, missing=policy)
+                        n_imputed_cells=n_imputed, missing=policy,
+                        case_weights=case_weights, n_coded_missing=n_coded)
+
+
+def _case_weights(weights: Any, frame: pd.DataFrame, model: Model) -> FloatArray:
+    """Validated survey weights: a column name or one number per row."""
+    if isinstance(weights, str):
+        if weights not in frame.columns:
+            raise DataError(f"weights={weights!r} is not a column of the data"
+                            f"{_closest(weights, set(frame.columns)) or '.'}")
+        if weights in model.indicator_names:
+            raise DataError(f"weights={weights!r} is an indicator of model {model.name!r}; "
+                            "choose the column that holds the survey weights.")
+        column = _to_numeric(frame[weights], weights)
+        what = f"Weight column {weights!r}"
+    else:
+        column = pd.Series(np.asarray(weights, dtype=float).ravel()
+                           if not isinstance(weights, pd.Series) else weights.to_numpy(float),
+                           index=frame.index if len(frame.index) == np.size(weights) else None)
+        if len(column) != len(frame):
+            raise DataError(f"weights= has {len(column)} values but the data have "
+                            f"{len(frame)} rows; give one weight per row.")
+        what = "weights="
+    w = column.to_numpy(dtype=float)
+    for bad, text in ((np.isnan(w), "is missing"), (~np.isfinite(w) & ~np.isnan(w),
+                      "is infinite"), (w < 0, "is negative")):
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{what} {text} at {_row_text(frame.index, pos)} "
+                            f"({_count(int(bad.sum()), 'row')}); case weights must be finite "
+                            "and non-negative.")
+    if not w.sum() > 0:
+        raise DataError(f"{what} are all zero.")
+    return w
+
+
+def _apply_missing_codes(values: FloatArray, codes: Any, model: Model) -> int:
+    """Set cells holding a missing-value code to NaN (in place); returns how many."""
+    if isinstance(codes, Mapping):
+        unknown = [c for c in codes if c not in model.indicator_names]
+        if unknown:
+            raise OptionError(f"missing_codes= names {', '.join(map(repr, unknown))}, which "
+                              f"are not indicators of model {model.name!r}.")
+        per_column = {model.indicator_names.index(c): v for c, v in codes.items()}
+    else:
+        per_column = dict.fromkeys(range(values.shape[1]), codes)
+    n = 0
+    for j, column_codes in per_column.items():
+        try:
+            code_values = np.atleast_1d(np.asarray(column_codes, dtype=float))
+        except (TypeError, ValueError):
+            raise OptionError(f"missing_codes= must be numbers, e.g. [98, 99]; got "
+                              f"{column_codes!r}.") from None
+        hit = np.isin(values[:, j], code_values)
+        n += int(hit.sum())
+        values[hit, j] = np.nan
+    return n
 
 
 def _check_scale(model: Model, values: FloatArray, index: pd.Index) -> None:

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from .errors import OptionError
 
-__all__ = ["InnerScheme", "Method", "MissingPolicy", "coerce"]
+__all__ = ["CIMethod", "InnerScheme", "Method", "MissingPolicy", "coerce"]
 
 
 class Method(str, Enum):
@@ -27,6 +27,13 @@ class InnerScheme(str, Enum):
     PATH = "path"
     CENTROID = "centroid"
     FACTORIAL = "factorial"
+
+
+class CIMethod(str, Enum):
+    """Bootstrap confidence interval."""
+
+    PERCENTILE = "percentile"
+    BCA = "bca"
 
 
 class MissingPolicy(str, Enum):

@@ -15,6 +15,7 @@ from .models.model import Model
 from .summary import Section, Summary, SummaryMixin
 
 if TYPE_CHECKING:
+    from .estimation.bootstrap import BootstrapResult
     from .estimation.design import PLSDesign
     from .estimation.pls import PLSKernelResult
 
@@ -31,6 +32,8 @@ class DataInfo:
     n_missing_cells: int
     n_imputed_cells: int
     missing: str
+    n_coded_missing: int = 0
+    weighted: bool = False
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -92,6 +95,7 @@ class PLSResult(SummaryMixin):
     design: PLSDesign
     correlation: FloatArray
     kernel: PLSKernelResult
+    bootstrap: BootstrapResult | None = None
 
     # ---- views ---------------------------------------------------------------------------
     def summary(self) -> Summary:
@@ -153,6 +157,8 @@ class PLSResult(SummaryMixin):
                 "n_missing_cells": self.data_info.n_missing_cells,
                 "n_imputed_cells": self.data_info.n_imputed_cells,
                 "missing": self.data_info.missing,
+                "n_coded_missing": self.data_info.n_coded_missing,
+                "weighted": self.data_info.weighted,
             },
         }
 

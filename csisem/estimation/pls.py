@@ -22,24 +22,15 @@ B (K×K)  path coefficients, B[target, source]
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._typing import BoolArray, FloatArray
-from ..data import PreparedData, prepare_data
-from ..errors import ConvergenceWarning, EstimationError, OptionError, SpecError
-from ..models.model import Model
-from ..options import InnerScheme, MissingPolicy, coerce
-from ..results import DataInfo, PLSResult
-from .design import PLSDesign
-from .effects import effects_table
+from ..errors import ConvergenceWarning, EstimationError
+from ..options import InnerScheme
 
-__all__ = ["PLSEstimator", "PLSKernelResult", "check_pls_structure", "estimate_paths",
-           "estimate_pls"]
+__all__ = ["PLSKernelResult", "estimate_paths", "estimate_pls"]
 
 
 @dataclass(frozen=True)
@@ -199,111 +190,3 @@ def estimate_pls(
     return PLSKernelResult(W=W, C=C, L=L, B=B, r_squared=r2, n_iter=n_iter,
                            converged=converged, max_change=change)
 
-
-class PLSEstimator:
-    """PLS path modelling (Wold 1982; Lohmöller 1989) with Mode A/B outer estimation.
-
-    Parameters
-    ----------
-    scheme : inner weighting scheme: ``"path"`` (default, as SmartPLS and seminr),
-        ``"centroid"`` or ``"factorial"``.
-    tol : convergence tolerance on the largest change of an outer weight (default 1e-7, the
-        stop criterion of SmartPLS and seminr).
-    max_iter : iteration limit (default 300).
-
-    ``fit`` changes neither the estimator, the model nor the data: it returns a new
-    :class:`~csisem.results.PLSResult`.
-    """
-
-    def __init__(self, *, scheme: InnerScheme | str = InnerScheme.PATH, tol: float = 1e-7,
-                 max_iter: int = 300) -> None:
-        self.scheme = coerce(InnerScheme, scheme, arg="scheme")
-        if not (isinstance(tol, int | float) and 0 < tol < 1):
-            raise OptionError(f"tol={tol!r} must be a number between 0 and 1, e.g. 1e-7.")
-        if not (isinstance(max_iter, int) and not isinstance(max_iter, bool) and max_iter > 0):
-            raise OptionError(f"max_iter={max_iter!r} must be a positive integer.")
-        self.tol = float(tol)
-        self.max_iter = max_iter
-
-    def __repr__(self) -> str:
-        return (f"PLSEstimator(scheme={self.scheme.value!r}, tol={self.tol:g}, "
-                f"max_iter={self.max_iter})")
-
-    def fit(self, model: Model, data: Any, *, columns: Mapping[str, str] | None = None,
-            missing: MissingPolicy | str = MissingPolicy.LISTWISE) -> PLSResult:
-        """Estimate ``model`` on ``data`` (a DataFrame with one column per indicator).
-
-        Raises
-        ------
-        SpecError
-            If a construct is not connected to the structural model (PLS needs an inner
-            proxy for every construct).
-        DataError
-            If the data do not fit the model (see :func:`csisem.data.prepare_data`).
-        EstimationError
-            If the estimation cannot be carried out (collinear Mode B block, ...).
-        """
-        check_pls_structure(model)
-        prepared = prepare_data(model, data, columns=columns, missing=missing)
-        design = PLSDesign.from_model(model)
-        S = prepared.correlation()
-        kernel = self.estimate(design, S)
-        return _build_result(model, prepared, design, S, kernel, self)
-
-    def estimate(self, design: PLSDesign, S: FloatArray) -> PLSKernelResult:
-        """Run the kernel with this estimator's options on a correlation matrix ``S``."""
-        return estimate_pls(S, design.M, design.mode_b, design.D, self.scheme, tol=self.tol,
-                            max_iter=self.max_iter, names=design.names)
-
-
-def check_pls_structure(model: Model) -> None:
-    """Raise :class:`SpecError` if a construct has no structural path (no inner proxy)."""
-    if len(model.constructs) < 2:
-        raise SpecError(f"Model {model.name!r} has a single construct; PLS path modelling needs "
-                        "at least two constructs linked by a path.")
-    linked = {p.source for p in model.paths} | {p.target for p in model.paths}
-    isolated = [c for c in model.construct_names if c not in linked]
-    if isolated:
-        raise SpecError(f"Construct(s) {', '.join(isolated)} of model {model.name!r} have no "
-                        "structural path; PLS estimates a construct from its neighbours, so "
-                        "connect each construct to at least one other.")
-
-
-def _build_result(model: Model, prepared: PreparedData, design: PLSDesign, S: FloatArray,
-                  k: PLSKernelResult, est: PLSEstimator) -> PLSResult:
-    names = design.names
-    indicators = design.indicators
-    owner = design.owner
-    rows = np.arange(len(indicators))
-    outer = pd.DataFrame({"construct": [names[o] for o in owner], "indicator": indicators})
-    D = design.D
-    paths = pd.DataFrame(
-        [(p.source, p.target, k.B[names.index(p.target), names.index(p.source)])
-         for p in model.paths], columns=["source", "target", "estimate"])
-    endo = [names.index(c) for c in model.endogenous]
-    r2 = pd.Series(k.r_squared[endo], index=list(model.endogenous), name="r_squared")
-    n = prepared.n_obs
-    n_pred = D.sum(axis=1)[endo]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        adj = 1 - (1 - r2.to_numpy()) * (n - 1) / (n - n_pred - 1)
-    scores = prepared.standardized() @ k.W
-    return PLSResult(
-        model=model, method="pls", scheme=est.scheme.value, n_obs=n,
-        converged=k.converged, n_iter=k.n_iter, tol=est.tol, max_iter=est.max_iter,
-        paths=paths,
-        loadings=outer.assign(estimate=k.L[rows, owner]),
-        weights=outer.assign(estimate=k.W[rows, owner]),
-        cross_loadings=pd.DataFrame(k.L, index=list(indicators), columns=list(names)),
-        effects=effects_table(k.B, D, names),
-        r_squared=r2,
-        adj_r_squared=pd.Series(adj, index=r2.index, name="adj_r_squared"),
-        construct_correlations=pd.DataFrame(k.C, index=list(names), columns=list(names)),
-        indicator_means=pd.Series(prepared.means(), index=list(indicators)),
-        indicator_std=pd.Series(prepared.std(), index=list(indicators)),
-        scores=pd.DataFrame(scores, index=prepared.index, columns=list(names)),
-        data_info=DataInfo(n_total=prepared.n_total, n_obs=n, n_dropped=prepared.n_dropped,
-                           n_missing_cells=prepared.n_missing_cells,
-                           n_imputed_cells=prepared.n_imputed_cells,
-                           missing=prepared.missing.value),
-        design=design, correlation=S, kernel=k,
-    )

@@ -1,0 +1,210 @@
+"""The PLS estimator: options in, a frozen :class:`~csisem.results.PLSResult` out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._typing import FloatArray
+from ..data import PreparedData, prepare_data
+from ..errors import OptionError, SpecError
+from ..models.model import Model
+from ..options import CIMethod, InnerScheme, MissingPolicy, coerce
+from ..results import DataInfo, PLSResult
+from .bootstrap import BootstrapResult
+from .design import PLSDesign
+from .effects import effects_table
+from .pls import PLSKernelResult, estimate_pls
+from .pls_batch import BatchResult, estimate_pls_batch
+from .pls_inference import bootstrap_pls, pls_statistics
+
+__all__ = ["PLSEstimator", "check_pls_structure"]
+
+BOOTSTRAP_COLUMNS = ["std_error", "t_value", "p_value", "ci_lower", "ci_upper"]
+
+
+def _positive_int(value: object, arg: str, *, allow_zero: bool = False) -> int:
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise OptionError(f"{arg}={value!r} must be {kind} integer.")
+    return int(value)
+
+
+class PLSEstimator:
+    """PLS path modelling (Wold 1982; Lohmöller 1989) with Mode A/B outer estimation.
+
+    Parameters
+    ----------
+    scheme : inner weighting scheme: ``"path"`` (default, as SmartPLS and seminr),
+        ``"centroid"`` or ``"factorial"``.
+    tol : convergence tolerance on the largest change of an outer weight (default 1e-7, the
+        stop criterion of SmartPLS and seminr).
+    max_iter : iteration limit (default 300).
+    bootstrap : number of bootstrap resamples (0: none). Adds standard errors, t and p values
+        and confidence intervals (see :mod:`csisem.estimation.bootstrap`).
+    seed : seed of the bootstrap; the same seed gives the same output whatever ``n_jobs``.
+    n_jobs : parallel workers for the bootstrap (-1: all cores).
+    ci_level : confidence level of the intervals (default 0.95).
+    ci_method : ``"percentile"`` (default) or ``"bca"``: which interval fills ``ci_lower`` and
+        ``ci_upper`` of the result tables (both are in ``result.bootstrap.tables``).
+    progress : show a progress bar on stderr (default: only for a terminal and long runs).
+
+    ``fit`` changes neither the estimator, the model nor the data: it returns a new result.
+    """
+
+    def __init__(self, *, scheme: InnerScheme | str = InnerScheme.PATH, tol: float = 1e-7,
+                 max_iter: int = 300, bootstrap: int = 0, seed: int | None = None,
+                 n_jobs: int = 1, ci_level: float = 0.95,
+                 ci_method: CIMethod | str = CIMethod.PERCENTILE,
+                 progress: bool | None = None) -> None:
+        self.scheme = coerce(InnerScheme, scheme, arg="scheme")
+        if isinstance(tol, bool) or not (isinstance(tol, int | float) and 0 < tol < 1):
+            raise OptionError(f"tol={tol!r} must be a number between 0 and 1, e.g. 1e-7.")
+        self.tol = float(tol)
+        self.max_iter = _positive_int(max_iter, "max_iter")
+        self.bootstrap = _positive_int(bootstrap, "bootstrap", allow_zero=True)
+        if seed is not None:
+            _positive_int(seed, "seed", allow_zero=True)
+        self.seed = seed
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 \
+                or n_jobs < -1:
+            raise OptionError(f"n_jobs={n_jobs!r} must be a positive number of workers or -1 "
+                              "(all cores).")
+        self.n_jobs = n_jobs
+        if isinstance(ci_level, bool) or not (isinstance(ci_level, int | float)
+                                              and 0 < ci_level < 1):
+            raise OptionError(f"ci_level={ci_level!r} must be between 0 and 1, e.g. 0.95.")
+        self.ci_level = float(ci_level)
+        self.ci_method = coerce(CIMethod, ci_method, arg="ci_method")
+        self.progress = progress
+
+    def __repr__(self) -> str:
+        boot = f", bootstrap={self.bootstrap}, seed={self.seed}" if self.bootstrap else ""
+        return (f"PLSEstimator(scheme={self.scheme.value!r}, tol={self.tol:g}, "
+                f"max_iter={self.max_iter}{boot})")
+
+    def fit(self, model: Model, data: Any, *, columns: Mapping[str, str] | None = None,
+            missing: MissingPolicy | str = MissingPolicy.LISTWISE,
+            missing_codes: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
+            weights: str | Sequence[float] | FloatArray | pd.Series | None = None,
+            ) -> PLSResult:
+        """Estimate ``model`` on ``data`` (a DataFrame with one column per indicator).
+
+        ``columns``, ``missing``, ``missing_codes`` and ``weights`` (survey weights: a column
+        name or one number per row) are passed to :func:`csisem.data.prepare_data`.
+
+        Raises
+        ------
+        SpecError
+            If a construct is not connected to the structural model (PLS needs an inner
+            proxy for every construct).
+        DataError
+            If the data do not fit the model (see :func:`csisem.data.prepare_data`).
+        EstimationError
+            If the estimation cannot be carried out (collinear Mode B block, ...).
+        """
+        check_pls_structure(model)
+        prepared = prepare_data(model, data, columns=columns, missing=missing,
+                                missing_codes=missing_codes, weights=weights)
+        design = PLSDesign.from_model(model)
+        S = prepared.correlation()
+        kernel = self.estimate(design, S)
+        boot = self._bootstrap(model, design, prepared, S) if self.bootstrap else None
+        return _build_result(model, prepared, design, S, kernel, self, boot)
+
+    def estimate(self, design: PLSDesign, S: FloatArray) -> PLSKernelResult:
+        """Run the kernel with this estimator's options on a correlation matrix ``S``."""
+        return estimate_pls(S, design.M, design.mode_b, design.D, self.scheme, tol=self.tol,
+                            max_iter=self.max_iter, names=design.names)
+
+    def estimate_batch(self, design: PLSDesign, S: FloatArray) -> BatchResult:
+        """The kernel on a stack of correlation matrices (R, J, J); see ``pls_batch``."""
+        return estimate_pls_batch(S, design, self.scheme, tol=self.tol, max_iter=self.max_iter)
+
+    def _bootstrap(self, model: Model, design: PLSDesign, prepared: PreparedData,
+                   S: FloatArray) -> BootstrapResult:
+        paths = [(p.source, p.target) for p in model.paths]
+        reach = effects_table(np.zeros(design.D.shape), design.D, design.names)
+        reachable = list(zip(reach["source"], reach["target"], strict=True))
+        statistics = pls_statistics(design, paths, reachable)
+        return bootstrap_pls(
+            prepared.centred(), S, lambda s: self.estimate_batch(design, s), statistics,
+            n_resamples=self.bootstrap, seed=self.seed, n_jobs=self.n_jobs,
+            ci_level=self.ci_level, n_obs=prepared.n_obs, case_weights=prepared.case_weights,
+            progress=self.progress)
+
+
+def check_pls_structure(model: Model) -> None:
+    """Raise :class:`SpecError` if a construct has no structural path (no inner proxy)."""
+    if len(model.constructs) < 2:
+        raise SpecError(f"Model {model.name!r} has a single construct; PLS path modelling needs "
+                        "at least two constructs linked by a path.")
+    linked = {p.source for p in model.paths} | {p.target for p in model.paths}
+    isolated = [c for c in model.construct_names if c not in linked]
+    if isolated:
+        raise SpecError(f"Construct(s) {', '.join(isolated)} of model {model.name!r} have no "
+                        "structural path; PLS estimates a construct from its neighbours, so "
+                        "connect each construct to at least one other.")
+
+
+def _with_inference(table: pd.DataFrame, boot: BootstrapResult | None, name: str,
+                    keys: list[str], method: CIMethod) -> pd.DataFrame:
+    if boot is None:
+        return table
+    inference = boot.tables[name]
+    if method is CIMethod.BCA:
+        inference = inference.drop(columns=["ci_lower", "ci_upper"]).rename(
+            columns={"bca_lower": "ci_lower", "bca_upper": "ci_upper"})
+    return table.merge(inference[keys + BOOTSTRAP_COLUMNS], on=keys, how="left",
+                       validate="one_to_one")
+
+
+def _build_result(model: Model, prepared: PreparedData, design: PLSDesign, S: FloatArray,
+                  k: PLSKernelResult, est: PLSEstimator,
+                  boot: BootstrapResult | None) -> PLSResult:
+    names = design.names
+    indicators = design.indicators
+    owner = design.owner
+    rows = np.arange(len(indicators))
+    outer = pd.DataFrame({"construct": [names[o] for o in owner], "indicator": indicators})
+    D = design.D
+    paths = pd.DataFrame(
+        [(p.source, p.target, k.B[names.index(p.target), names.index(p.source)])
+         for p in model.paths], columns=["source", "target", "estimate"])
+    endo = [names.index(c) for c in model.endogenous]
+    r2 = pd.Series(k.r_squared[endo], index=list(model.endogenous), name="r_squared")
+    n = prepared.n_obs
+    n_pred = D.sum(axis=1)[endo]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adj = 1 - (1 - r2.to_numpy()) * (n - 1) / (n - n_pred - 1)
+    scores = prepared.standardized() @ k.W
+    outer_keys = ["construct", "indicator"]
+    method = est.ci_method
+    return PLSResult(
+        model=model, method="pls", scheme=est.scheme.value, n_obs=n,
+        converged=k.converged, n_iter=k.n_iter, tol=est.tol, max_iter=est.max_iter,
+        paths=_with_inference(paths, boot, "paths", ["source", "target"], method),
+        loadings=_with_inference(outer.assign(estimate=k.L[rows, owner]), boot, "loadings",
+                                 outer_keys, method),
+        weights=_with_inference(outer.assign(estimate=k.W[rows, owner]), boot, "weights",
+                                outer_keys, method),
+        cross_loadings=pd.DataFrame(k.L, index=list(indicators), columns=list(names)),
+        effects=effects_table(k.B, D, names),
+        r_squared=r2,
+        adj_r_squared=pd.Series(adj, index=r2.index, name="adj_r_squared"),
+        construct_correlations=pd.DataFrame(k.C, index=list(names), columns=list(names)),
+        indicator_means=pd.Series(prepared.means(), index=list(indicators)),
+        indicator_std=pd.Series(prepared.std(), index=list(indicators)),
+        scores=pd.DataFrame(scores, index=prepared.index, columns=list(names)),
+        data_info=DataInfo(n_total=prepared.n_total, n_obs=n, n_dropped=prepared.n_dropped,
+                           n_missing_cells=prepared.n_missing_cells,
+                           n_imputed_cells=prepared.n_imputed_cells,
+                           missing=prepared.missing.value,
+                           n_coded_missing=prepared.n_coded_missing,
+                           weighted=prepared.case_weights is not None),
+        design=design, correlation=S, kernel=k, bootstrap=boot,
+    )

@@ -1,0 +1,148 @@
+"""What the PLS bootstrap estimates, and how one bootstrap run is put together.
+
+Each :class:`~csisem.estimation.bootstrap.Statistic` maps a batch of PLS fits to one column per
+quantity (paths, loadings, weights, total and indirect effects, R², HTMT). The same maps applied
+to the original fit give the point estimates, so table and bootstrap can never disagree on
+what a quantity is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .._typing import FloatArray
+from .bootstrap import BootstrapResult, Statistic, run_bootstrap, summarise_draws
+from .design import PLSDesign
+from .pls_batch import BatchResult, correlations_from_counts
+
+__all__ = ["bootstrap_pls", "htmt_batch", "pls_statistics"]
+
+JACKKNIFE_MAX = 1000  # above this many rows the BCa acceleration uses a grouped jackknife
+
+
+def htmt_batch(S: FloatArray, design: PLSDesign, *, kind: str = "htmt") -> FloatArray:
+    """HTMT for stacked correlation matrices (R, J, J) -> (R, K, K), NaN on the diagonal.
+
+    Uses absolute indicator correlations (so a reversed item does not cancel others), like
+    seminr. ``kind="htmt"`` takes arithmetic means (Henseler, Ringle & Sarstedt 2015);
+    ``"htmt2"`` geometric means (Roemer, Schuberth & Henseler 2021). A single-indicator
+    construct's monotrait mean is 1.
+    """
+    A = np.abs(S)
+    M = design.M.astype(float)
+    size = M.sum(axis=0)
+    if kind == "htmt2":
+        with np.errstate(divide="ignore"):
+            A = np.log(A)
+    sums = np.einsum("jk,rjl,lm->rkm", M, A, M)            # block sums of |r| (or log|r|)
+    pairs = np.outer(size, size)
+    within = size * (size - 1)
+    mono_sum = np.diagonal(sums, axis1=1, axis2=2) - (0.0 if kind == "htmt2" else size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mono = np.where(within > 0, mono_sum / np.where(within > 0, within, 1), 0.0
+                        if kind == "htmt2" else 1.0)
+        hetero = sums / pairs
+        if kind == "htmt2":
+            out = np.exp(hetero - 0.5 * (mono[:, :, None] + mono[:, None, :]))
+        else:
+            out = hetero / np.sqrt(mono[:, :, None] * mono[:, None, :])
+    K = size.size
+    out[:, np.arange(K), np.arange(K)] = np.nan
+    return out
+
+
+def pls_statistics(design: PLSDesign, paths: list[tuple[str, str]],
+                   reachable: list[tuple[str, str]],
+                   transform: Callable[[BatchResult, FloatArray], BatchResult] | None = None,
+                   ) -> list[Statistic]:
+    """The bootstrapped quantities of a PLS model.
+
+    ``paths`` and ``reachable`` are (source, target) pairs: the model's paths and the pairs
+    with a total effect. ``transform`` post-processes each batch (e.g. the PLSc correction).
+    """
+    names = design.names
+    pos = {n: k for k, n in enumerate(names)}
+    rows = np.arange(len(design.indicators))
+    owner = design.owner
+    src = np.array([pos[s] for s, _ in paths])
+    tgt = np.array([pos[t] for _, t in paths])
+    r_src = np.array([pos[s] for s, _ in reachable], dtype=int)
+    r_tgt = np.array([pos[t] for _, t in reachable], dtype=int)
+    endo = np.flatnonzero(design.D.any(axis=1))
+    iu, ju = np.triu_indices(len(names), k=1)
+    K = len(names)
+
+    def prep(batch: BatchResult, S: FloatArray) -> BatchResult:
+        return transform(batch, S) if transform is not None else batch
+
+    def total(batch: BatchResult) -> FloatArray:
+        eye = np.eye(K)
+        return np.linalg.inv(eye - batch.B) - eye
+
+    outer_keys = pd.DataFrame({"construct": [names[o] for o in owner],
+                               "indicator": list(design.indicators)})
+    pair_keys = pd.DataFrame(reachable, columns=["source", "target"])
+    return [
+        Statistic("paths", pd.DataFrame(paths, columns=["source", "target"]),
+                  lambda b, S: prep(b, S).B[:, tgt, src]),
+        Statistic("loadings", outer_keys, lambda b, S: prep(b, S).L[:, rows, owner]),
+        Statistic("weights", outer_keys, lambda b, S: prep(b, S).W[:, rows, owner]),
+        Statistic("total_effects", pair_keys,
+                  lambda b, S: total(prep(b, S))[:, r_tgt, r_src]),
+        Statistic("indirect_effects", pair_keys,
+                  lambda b, S: (total(prep(b, S)) - prep(b, S).B)[:, r_tgt, r_src]),
+        Statistic("r_squared", pd.DataFrame({"construct": [names[k] for k in endo]}),
+                  lambda b, S: prep(b, S).r_squared[:, endo]),
+        Statistic("htmt", pd.DataFrame({"construct_1": [names[i] for i in iu],
+                                        "construct_2": [names[j] for j in ju]}),
+                  lambda b, S: htmt_batch(S, design)[:, iu, ju]),
+    ]
+
+
+def _jackknife_counts(N: int, seed: int) -> FloatArray:
+    """Leave-one-out count vectors, or leave-one-group-out for more than JACKKNIFE_MAX rows."""
+    if N <= JACKKNIFE_MAX:
+        return 1.0 - np.eye(N)
+    groups = np.random.default_rng(seed).permutation(N) % JACKKNIFE_MAX
+    return (groups[None, :] != np.arange(JACKKNIFE_MAX)[:, None]).astype(float)
+
+
+def bootstrap_pls(
+    X: FloatArray,
+    S: FloatArray,
+    fit_batch: Callable[[FloatArray], BatchResult],
+    statistics: list[Statistic],
+    *,
+    n_resamples: int,
+    seed: int | None,
+    n_jobs: int,
+    ci_level: float,
+    n_obs: int,
+    case_weights: FloatArray | None = None,
+    progress: bool | None = None,
+) -> BootstrapResult:
+    """Bootstrap a PLS fit: draws, failures, and one summary table per statistic.
+
+    ``X`` (N×J) is the centred indicator data the fit used, ``S`` its correlation matrix.
+    """
+    draws, failures, n_valid, used_seed = run_bootstrap(
+        X, fit_batch, statistics, n_resamples=n_resamples, seed=seed, n_jobs=n_jobs,
+        case_weights=case_weights, progress=progress)
+    original = fit_batch(S[None])
+    jk_counts = _jackknife_counts(X.shape[0], used_seed)
+    if case_weights is not None:
+        jk_counts = jk_counts * case_weights
+    S_jk, ok_jk = correlations_from_counts(X, jk_counts)
+    S_jk = np.where(ok_jk[:, None, None], S_jk, S[None])
+    jk = fit_batch(S_jk)
+    tables = {}
+    for st in statistics:
+        estimate = st.extract(original, S[None])[0]
+        jack = st.extract(jk, S_jk)[jk.valid & ok_jk]
+        tables[st.name] = summarise_draws(st.keys, estimate, draws[st.name], jack,
+                                          ci_level=ci_level, n_obs=n_obs)
+    return BootstrapResult(n_resamples=n_resamples, n_valid=n_valid, failures=failures,
+                           seed=used_seed, ci_level=ci_level, tables=tables, draws=draws)
