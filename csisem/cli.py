@@ -28,7 +28,7 @@ from .data import prepare_data
 from .errors import CSIError, CSIWarning, OptionError
 from .models.catalogue import list_models, load_model
 from .models.model import Model
-from .options import InnerScheme, Method, MissingPolicy
+from .options import CIMethod, InnerScheme, Method, MissingPolicy
 
 __all__ = ["main"]
 
@@ -101,6 +101,17 @@ def _cmd_models(args: argparse.Namespace, out: TextIO) -> None:
         out.write(("  ".join([*cells, row[-1]])).rstrip() + "\n")
 
 
+def _parse_codes(text: str | None) -> list[float] | None:
+    """``98,99`` -> [98.0, 99.0]."""
+    if not text:
+        return None
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise OptionError(f"--missing-codes: {text!r} must be numbers separated by commas, "
+                          "e.g. --missing-codes 98,99.") from None
+
+
 def _cmd_show(args: argparse.Namespace, out: TextIO) -> None:
     model = load_model(args.spec)
     if args.format == "yaml":
@@ -126,8 +137,11 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> None:
 
 def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
     result = fit(args.spec, args.data, method=args.method, scheme=args.scheme,
-                 columns=_parse_columns(args.columns), missing=args.missing, tol=args.tol,
-                 max_iter=args.max_iter)
+                 columns=_parse_columns(args.columns), missing=args.missing,
+                 missing_codes=_parse_codes(args.missing_codes), weights=args.weights,
+                 tol=args.tol, max_iter=args.max_iter, bootstrap=args.bootstrap,
+                 seed=args.seed, n_jobs=args.jobs, ci_level=args.ci_level,
+                 ci_method=args.ci_method, progress=False if args.quiet else None)
     text = result.to_json() if args.format == "json" else result.summary().as_text()
     if args.output:
         try:
@@ -156,6 +170,7 @@ examples:
   csisem show ecsi --format lavaan > my.lav       the same model in lavaan syntax
   csisem validate my.yaml --data survey.csv       check a spec and data without fitting
   csisem fit ecsi --data mobi                     fit ECSI to the bundled mobi data
+  csisem fit ecsi --data mobi --bootstrap 5000 --seed 1     with bootstrap inference
   csisem fit my.yaml --data survey.csv --columns q1=IMAG1,q2=IMAG2 --format json -o fit.json
 
 SPEC is a catalogue name (see 'csisem models') or a .yaml/.lav file; --data is a CSV file
@@ -214,6 +229,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--columns", metavar="MAP", help=columns_help)
     p.add_argument("--missing", choices=missing_choices, default="listwise",
                    help="missing-value handling (default: listwise)")
+    p.add_argument("--missing-codes", metavar="CODES", dest="missing_codes",
+                   help="values meaning missing, e.g. 98,99 (don't know, refused)")
+    p.add_argument("--weights", metavar="COLUMN", help="column of survey (case) weights")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="bootstrap resamples for standard errors and intervals (e.g. 5000)")
+    p.add_argument("--seed", type=int, default=None, help="bootstrap seed (reproducible)")
+    p.add_argument("--jobs", type=int, default=1, metavar="J",
+                   help="parallel bootstrap workers (-1: all cores)")
+    p.add_argument("--ci-level", type=float, default=0.95, dest="ci_level",
+                   help="confidence level (default 0.95)")
+    p.add_argument("--ci-method", choices=[m.value for m in CIMethod], default="percentile",
+                   dest="ci_method", help="bootstrap interval (default percentile)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--tol", type=float, default=1e-7, help="convergence tolerance")
     p.add_argument("--max-iter", type=int, default=300, dest="max_iter",
                    help="iteration limit")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +42,10 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     for row in table.to_dict(orient="records"):
         out.append({k: _plain(v) for k, v in row.items()})
     return out
+
+
+def _square(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    return {str(r): {str(c): _plain(v) for c, v in row.items()} for r, row in table.iterrows()}
 
 
 def _plain(v: Any) -> Any:
@@ -97,6 +102,79 @@ class PLSResult(SummaryMixin):
     kernel: PLSKernelResult
     bootstrap: BootstrapResult | None = None
 
+    # ---- measurement and structural quality (computed on first use) -----------------------
+    @cached_property
+    def quality(self) -> pd.DataFrame:
+        """Reliability and convergent validity per construct: alpha, rho_a, rho_c, AVE."""
+        from .estimation.quality import reliability
+
+        return reliability(self.design, self.correlation, self.kernel)
+
+    @cached_property
+    def indicator_reliability(self) -> pd.DataFrame:
+        """Squared loadings: construct, indicator, loading, reliability."""
+        return self.loadings[["construct", "indicator", "estimate"]].rename(
+            columns={"estimate": "loading"}).assign(
+            reliability=lambda t: t["loading"] ** 2)
+
+    @cached_property
+    def htmt(self) -> pd.DataFrame:
+        """Heterotrait-monotrait ratios (constructs x constructs; Henseler et al. 2015)."""
+        from .estimation.quality import htmt
+
+        return htmt(self.design, self.correlation)
+
+    @cached_property
+    def htmt2(self) -> pd.DataFrame:
+        """HTMT with geometric means (Roemer, Schuberth & Henseler 2021)."""
+        from .estimation.quality import htmt
+
+        return htmt(self.design, self.correlation, kind="htmt2")
+
+    @cached_property
+    def fornell_larcker(self) -> pd.DataFrame:
+        """sqrt(AVE) on the diagonal, construct correlations below it."""
+        from .estimation.quality import fornell_larcker
+
+        return fornell_larcker(self.design, self.kernel, self.quality)
+
+    @cached_property
+    def outer_vif(self) -> pd.DataFrame:
+        """Variance inflation factor of each indicator within its block."""
+        from .estimation.quality import outer_vif
+
+        return outer_vif(self.design, self.correlation)
+
+    @cached_property
+    def inner_vif(self) -> pd.DataFrame:
+        """Variance inflation factor of each predictor of each endogenous construct."""
+        from .estimation.quality import inner_vif
+
+        return inner_vif(self.design, self.kernel)
+
+    @cached_property
+    def f_squared(self) -> pd.DataFrame:
+        """Cohen's f² of each path (model re-estimated without the path, as seminr)."""
+        from .estimation.pls_estimator import PLSEstimator
+        from .estimation.quality import f_squared
+
+        estimator = PLSEstimator(scheme=self.scheme, tol=self.tol, max_iter=self.max_iter)
+        return f_squared(self.design, self.correlation, self.kernel, estimator)
+
+    @cached_property
+    def mediated_effects(self) -> pd.DataFrame:
+        """Every directed path with at least one mediator, and its effect."""
+        from .estimation.quality import mediated_effects
+
+        return mediated_effects(self.design, self.kernel)
+
+    @cached_property
+    def gof(self) -> float:
+        """Tenenhaus et al. (2004) GoF. Not a test of model fit (Henseler & Sarstedt 2013)."""
+        from .estimation.quality import gof
+
+        return gof(self.design, self.kernel)
+
     # ---- views ---------------------------------------------------------------------------
     def summary(self) -> Summary:
         """Sections: paths, R², loadings and weights, total effects."""
@@ -117,10 +195,29 @@ class PLSResult(SummaryMixin):
         outer = self.loadings.rename(columns={"estimate": "loading"}).assign(
             weight=self.weights["estimate"].to_numpy())
         effects = self.effects[self.effects["indirect"].abs() > 0]
+        quality = self.quality[["construct", "alpha", "rho_a", "rho_c", "ave"]]
+        htmt = self.htmt.reset_index(names="construct")
+        f2 = self.f_squared.merge(self.inner_vif, on=["source", "target"], how="left")
+        boot = self.bootstrap
+        path_note = None
+        if boot is not None:
+            path_note = (f"Bootstrap: {boot.n_valid} of {boot.n_resamples} resamples "
+                         f"(seed {boot.seed}); {boot.ci_level:.0%} intervals; two-sided "
+                         "p from t with n - 1 df.")
+            if boot.failures:
+                path_note += " Left out: " + "; ".join(
+                    f"{v} ({k})" for k, v in boot.failures.items()) + "."
         sections = (
-            Section("Path coefficients", paths),
+            Section("Path coefficients", paths, note=path_note),
             Section("R²", r2),
             Section("Outer loadings and weights", outer),
+            Section("Construct reliability and validity", quality,
+                    note="alpha: Cronbach; rho_a: Dijkstra-Henseler; rho_c: composite "
+                         "reliability; ave: average variance extracted."),
+            Section("Discriminant validity (HTMT)", htmt,
+                    note="Values above 0.85 (0.90 for similar constructs) suggest a lack of "
+                         "discriminant validity (Henseler et al. 2015)."),
+            Section("Effect sizes (f²) and collinearity (inner VIF)", f2),
             Section("Total effects (where an indirect effect exists)", effects),
         )
         footer = None if self.converged else (
@@ -148,9 +245,16 @@ class PLSResult(SummaryMixin):
             "r_squared": {k: _plain(v) for k, v in self.r_squared.items()},
             "adj_r_squared": {k: _plain(v) for k, v in self.adj_r_squared.items()},
             "effects": _records(self.effects),
-            "construct_correlations": {
-                r: {c: _plain(v) for c, v in row.items()}
-                for r, row in self.construct_correlations.iterrows()},
+            "quality": {row["construct"]: {k: _plain(row[k]) for k in
+                                           ("alpha", "rho_c", "rho_a", "ave")}
+                        for row in self.quality.to_dict(orient="records")},
+            "htmt": _square(self.htmt),
+            "htmt2": _square(self.htmt2),
+            "f_squared": _records(self.f_squared),
+            "inner_vif": _records(self.inner_vif),
+            "outer_vif": _records(self.outer_vif),
+            "gof": _plain(self.gof),
+            "construct_correlations": _square(self.construct_correlations),
             "data": {
                 "n_total": self.data_info.n_total,
                 "n_dropped": self.data_info.n_dropped,

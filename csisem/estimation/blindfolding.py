@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._typing import FloatArray
+from .._typing import FloatArray, IntArray
 from ..errors import DataError, OptionError
 from ..models.model import Model
 from .design import PLSDesign
 from .pls_estimator import PLSEstimator
 
-__all__ = ["q_squared"]
+__all__ = ["omission_pattern", "q_squared"]
 
 
 def q_squared(model: Model | PLSDesign, data: Any, estimator: PLSEstimator | None = None, *,
@@ -96,7 +96,7 @@ def q_squared(model: Model | PLSDesign, data: Any, estimator: PLSEstimator | Non
     for b in endogenous:
         block = design.block(int(b))
         pred = design.predecessors(int(b))
-        points = np.arange(N * len(block)).reshape(len(block), N).T % D
+        points = omission_pattern(N, len(block), D)
         sse = sso = 0.0
         for d in range(D):
             omit = points == d
@@ -113,6 +113,18 @@ def q_squared(model: Model | PLSDesign, data: Any, estimator: PLSEstimator | Non
             sso += float(np.sum((Zb**2)[omit]))
         rows.append((design.names[b], sse, sso, 1.0 - sse / sso))
     return pd.DataFrame(rows, columns=["construct", "sse", "sso", "q_squared"])
+
+
+def omission_pattern(n_obs: int, n_indicators: int, omission_distance: int) -> IntArray:
+    """The blindfolding round (0 to D - 1) in which each data point of a block is omitted.
+
+    Returns
+    -------
+    (n_obs, n_indicators) integer array: ``(j * n_obs + i) mod D`` for case ``i`` of
+    indicator ``j`` (points numbered down the columns; see :func:`q_squared`).
+    """
+    t = np.arange(n_obs * n_indicators).reshape(n_indicators, n_obs).T
+    return t % omission_distance
 
 
 def _as_matrix(data: Any, design: PLSDesign) -> FloatArray:
@@ -142,10 +154,10 @@ def _check_omission_distance(D: Any, N: int) -> int:
     if not isinstance(D, int | np.integer) or isinstance(D, bool) or not 2 <= D < N:
         raise OptionError(f"omission_distance={D!r} must be an integer from 2 to N - 1 = "
                           f"{N - 1} (5 to 12 is usual; default 7).")
-    D = int(D)
-    if N % D == 0:
+    distance = int(D)
+    if N % distance == 0:
         raise OptionError(
-            f"omission_distance={D} divides the number of observations ({N}) evenly; the "
+            f"omission_distance={distance} divides the number of observations ({N}) evenly; the "
             "omission distance must not be a divisor of N (SmartPLS rule), choose e.g. "
-            f"{next(d for d in range(D + 1, N) if N % d)}.")
-    return D
+            f"{next(d for d in range(distance + 1, N) if N % d)}.")
+    return distance

@@ -169,7 +169,8 @@ def summarise_draws(keys: pd.DataFrame, estimate: FloatArray, draws: FloatArray,
 
     Notes
     -----
-    ``t = estimate / std_error`` and ``p`` is two-sided from Student's t with ``n_obs - 1``
+    ``t = estimate / std_error`` (NaN for a quantity that does not vary across resamples,
+    such as a single indicator's loading) and ``p`` is two-sided from Student's t with ``n_obs - 1``
     degrees of freedom. Percentile bounds are the ``(1 ± level)/2`` quantiles of the draws.
     BCa (Efron 1987): bias correction ``z0 = Φ⁻¹(share of draws below the estimate, ties
     counted half)``, acceleration ``a = Σ d³ / (6 (Σ d²)^1.5)`` with ``d`` the jackknife
@@ -178,8 +179,11 @@ def summarise_draws(keys: pd.DataFrame, estimate: FloatArray, draws: FloatArray,
     """
     alpha = (1 - ci_level) / 2
     se = draws.std(axis=0, ddof=1) if len(draws) > 1 else np.full(draws.shape[1], np.nan)
+    # A quantity fixed by construction (the weight and loading of a single indicator are 1
+    # in every resample) has no sampling variation: no t or p value rather than t = inf.
+    fixed = se <= 1e-12 * np.maximum(1.0, np.abs(estimate))
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = estimate / se
+        t = np.where(fixed, np.nan, estimate / se)
     p = 2 * stats.t.sf(np.abs(t), df=max(n_obs - 1, 1))
     lower, upper = (np.quantile(draws, [alpha, 1 - alpha], axis=0) if len(draws)
                     else (np.full(draws.shape[1], np.nan),) * 2)

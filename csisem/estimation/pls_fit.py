@@ -84,7 +84,7 @@ def implied_construct_correlation(C: FloatArray, B: FloatArray, D: BoolArray,
     P = np.eye(K)
     exo = np.flatnonzero(~D.any(axis=1))
     P[np.ix_(exo, exo)] = C[np.ix_(exo, exo)]
-    done = list(exo)
+    done = [int(k) for k in exo]
     for k in _topological_endogenous(D):
         pred = np.flatnonzero(D[k])
         b = B[k, pred]
@@ -95,9 +95,10 @@ def implied_construct_correlation(C: FloatArray, B: FloatArray, D: BoolArray,
                 "(>= 1) in the implied construct correlations of the estimated model; the "
                 "implied matrix is not a valid correlation matrix.",
                 InadmissibleSolutionWarning, stacklevel=2)
-        row = b @ P[np.ix_(pred, done)]
-        P[k, done] = row
-        P[done, k] = row
+        before = np.array(done)
+        row = b @ P[np.ix_(pred, before)]
+        P[k, before] = row
+        P[before, k] = row
         done.append(k)
     return P
 
@@ -263,4 +264,5 @@ def fit_indices(design: PLSDesign, S: FloatArray,
 
 def _cov2cor(A: FloatArray) -> FloatArray:
     d = np.sqrt(np.diag(A))
-    return A / np.outer(d, d)
+    scaled: FloatArray = A / np.outer(d, d)
+    return scaled

@@ -17,41 +17,11 @@ from .._typing import FloatArray
 from .bootstrap import BootstrapResult, Statistic, run_bootstrap, summarise_draws
 from .design import PLSDesign
 from .pls_batch import BatchResult, correlations_from_counts
+from .quality import htmt_stack
 
-__all__ = ["bootstrap_pls", "htmt_batch", "pls_statistics"]
+__all__ = ["bootstrap_pls", "pls_statistics"]
 
 JACKKNIFE_MAX = 1000  # above this many rows the BCa acceleration uses a grouped jackknife
-
-
-def htmt_batch(S: FloatArray, design: PLSDesign, *, kind: str = "htmt") -> FloatArray:
-    """HTMT for stacked correlation matrices (R, J, J) -> (R, K, K), NaN on the diagonal.
-
-    Uses absolute indicator correlations (so a reversed item does not cancel others), like
-    seminr. ``kind="htmt"`` takes arithmetic means (Henseler, Ringle & Sarstedt 2015);
-    ``"htmt2"`` geometric means (Roemer, Schuberth & Henseler 2021). A single-indicator
-    construct's monotrait mean is 1.
-    """
-    A = np.abs(S)
-    M = design.M.astype(float)
-    size = M.sum(axis=0)
-    if kind == "htmt2":
-        with np.errstate(divide="ignore"):
-            A = np.log(A)
-    sums = np.einsum("jk,rjl,lm->rkm", M, A, M)            # block sums of |r| (or log|r|)
-    pairs = np.outer(size, size)
-    within = size * (size - 1)
-    mono_sum = np.diagonal(sums, axis1=1, axis2=2) - (0.0 if kind == "htmt2" else size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mono = np.where(within > 0, mono_sum / np.where(within > 0, within, 1), 0.0
-                        if kind == "htmt2" else 1.0)
-        hetero = sums / pairs
-        if kind == "htmt2":
-            out = np.exp(hetero - 0.5 * (mono[:, :, None] + mono[:, None, :]))
-        else:
-            out = hetero / np.sqrt(mono[:, :, None] * mono[:, None, :])
-    K = size.size
-    out[:, np.arange(K), np.arange(K)] = np.nan
-    return out
 
 
 def pls_statistics(design: PLSDesign, paths: list[tuple[str, str]],
@@ -98,7 +68,7 @@ def pls_statistics(design: PLSDesign, paths: list[tuple[str, str]],
                   lambda b, S: prep(b, S).r_squared[:, endo]),
         Statistic("htmt", pd.DataFrame({"construct_1": [names[i] for i in iu],
                                         "construct_2": [names[j] for j in ju]}),
-                  lambda b, S: htmt_batch(S, design)[:, iu, ju]),
+                  lambda b, S: htmt_stack(S, design)[:, iu, ju]),
     ]
 
 

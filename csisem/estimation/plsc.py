@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._typing import FloatArray
+from .._typing import BoolArray, FloatArray
 from ..errors import EstimationError, InadmissibleSolutionWarning
 from .design import PLSDesign
 from .pls import PLSKernelResult, estimate_paths
@@ -195,7 +195,7 @@ def consistent(design: PLSDesign, S: FloatArray, kernel: PLSKernelResult) -> PLS
                       problems=tuple(problems))
 
 
-def _paths(C: FloatArray, design: PLSDesign, bad: np.ndarray) -> tuple[FloatArray, FloatArray]:
+def _paths(C: FloatArray, design: PLSDesign, bad: BoolArray) -> tuple[FloatArray, FloatArray]:
     """Paths and R² from corrected correlations; NaN where a construct's correction failed."""
     D = design.D
     involved_bad = (D & bad[None, :]).any(axis=1) | (bad & D.any(axis=1))

@@ -165,24 +165,35 @@ def htmt(design: PLSDesign, S: FloatArray, *,
     A single-indicator construct has no monotrait correlation; its monotrait mean is taken
     to be 1 (a perfectly reliable indicator), as in seminr.
     """
+    ratio = htmt_stack(np.asarray(S, dtype=float)[None], design, kind=kind)[0]
+    return pd.DataFrame(ratio, index=list(design.names), columns=list(design.names))
+
+
+def htmt_stack(S: FloatArray, design: PLSDesign, *,
+               kind: HTMTKind | str = HTMTKind.HTMT) -> FloatArray:
+    """HTMT (or HTMT2) for stacked correlation matrices (R, J, J) -> (R, K, K).
+
+    The kernel behind :func:`htmt`, batched for the bootstrap; see there for the formula.
+    """
     kind = coerce(HTMTKind, kind, arg="kind")
     M = design.M.astype(float)
     n = _block_sizes(design)
-    A = np.abs(np.asarray(S, dtype=float))
+    J = M.shape[0]
+    off = ~np.eye(J, dtype=bool)
     pairs = np.outer(n, n) - np.diag(n)  # off-diagonal indicator pairs per block pair
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind is HTMTKind.HTMT:
-            np.fill_diagonal(A, 0.0)
-            means = (M.T @ A @ M) / pairs
+            A = np.where(off, np.abs(S), 0.0)
+            means = np.einsum("jk,rjl,lm->rkm", M, A, M) / pairs
         else:
-            logs = np.log(A)
-            np.fill_diagonal(logs, 0.0)
-            means = np.exp((M.T @ logs @ M) / pairs)
-    means = (means + means.T) / 2  # the matrix products are symmetric only up to rounding
-    mono = np.where(n > 1, np.diag(means), 1.0)
-    ratio = means / np.sqrt(np.outer(mono, mono))
-    np.fill_diagonal(ratio, np.nan)
-    return pd.DataFrame(ratio, index=list(design.names), columns=list(design.names))
+            logs = np.where(off, np.log(np.abs(S)), 0.0)
+            means = np.exp(np.einsum("jk,rjl,lm->rkm", M, logs, M) / pairs)
+        means = (means + np.swapaxes(means, 1, 2)) / 2  # symmetric only up to rounding
+        mono = np.where(n > 1, np.diagonal(means, axis1=1, axis2=2), 1.0)
+        ratio = means / np.sqrt(mono[:, :, None] * mono[:, None, :])
+    K = len(n)
+    ratio[:, np.arange(K), np.arange(K)] = np.nan
+    return ratio
 
 
 def _per_construct(design: PLSDesign, values: PerConstruct, column: str,
