@@ -113,7 +113,8 @@ class PLSEstimator:
         design = PLSDesign.from_model(model)
         S = prepared.correlation()
         kernel = self.estimate(design, S)
-        boot = self._bootstrap(model, design, prepared, S) if self.bootstrap else None
+        boot = (self._bootstrap(model, design, prepared, S, kernel) if self.bootstrap
+                else None)
         return _build_result(model, prepared, design, S, kernel, self, boot)
 
     def estimate(self, design: PLSDesign, S: FloatArray) -> PLSKernelResult:
@@ -121,18 +122,22 @@ class PLSEstimator:
         return estimate_pls(S, design.M, design.mode_b, design.D, self.scheme, tol=self.tol,
                             max_iter=self.max_iter, names=design.names)
 
-    def estimate_batch(self, design: PLSDesign, S: FloatArray) -> BatchResult:
+    def estimate_batch(self, design: PLSDesign, S: FloatArray,
+                       start: FloatArray | None = None) -> BatchResult:
         """The kernel on a stack of correlation matrices (R, J, J); see ``pls_batch``."""
-        return estimate_pls_batch(S, design, self.scheme, tol=self.tol, max_iter=self.max_iter)
+        return estimate_pls_batch(S, design, self.scheme, tol=self.tol, max_iter=self.max_iter,
+                                  start=start)
 
     def _bootstrap(self, model: Model, design: PLSDesign, prepared: PreparedData,
-                   S: FloatArray) -> BootstrapResult:
+                   S: FloatArray, kernel: PLSKernelResult) -> BootstrapResult:
         paths = [(p.source, p.target) for p in model.paths]
         reach = effects_table(np.zeros(design.D.shape), design.D, design.names)
         reachable = list(zip(reach["source"], reach["target"], strict=True))
         statistics = pls_statistics(design, paths, reachable)
+        # Resamples start from the original weights: same fixed point, fewer iterations.
+        start = kernel.W[np.arange(len(design.indicators)), design.owner]
         return bootstrap_pls(
-            prepared.centred(), S, lambda s: self.estimate_batch(design, s), statistics,
+            prepared.centred(), S, lambda s: self.estimate_batch(design, s, start), statistics,
             n_resamples=self.bootstrap, seed=self.seed, n_jobs=self.n_jobs,
             ci_level=self.ci_level, n_obs=prepared.n_obs, case_weights=prepared.case_weights,
             progress=self.progress)

@@ -184,10 +184,10 @@ def htmt_stack(S: FloatArray, design: PLSDesign, *,
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind is HTMTKind.HTMT:
             A = np.where(off, np.abs(S), 0.0)
-            means = np.einsum("jk,rjl,lm->rkm", M, A, M) / pairs
+            means = (M.T @ A @ M) / pairs
         else:
             logs = np.where(off, np.log(np.abs(S)), 0.0)
-            means = np.exp(np.einsum("jk,rjl,lm->rkm", M, logs, M) / pairs)
+            means = np.exp((M.T @ logs @ M) / pairs)
         means = (means + np.swapaxes(means, 1, 2)) / 2  # symmetric only up to rounding
         mono = np.where(n > 1, np.diagonal(means, axis1=1, axis2=2), 1.0)
         ratio = means / np.sqrt(mono[:, :, None] * mono[:, None, :])
