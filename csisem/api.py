@@ -63,7 +63,8 @@ def fit(
     model : a catalogue name (``"ecsi"``), the path of a YAML or lavaan-syntax spec, or a
         :class:`~csisem.models.Model`.
     data : a DataFrame, a bundled data set name (``"mobi"``) or the path of a CSV file.
-    method : ``"pls"`` (PLS path modelling).
+    method : ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS: reflective
+        constructs corrected for measurement error, Dijkstra & Henseler 2015).
     scheme : PLS inner weighting scheme: ``"path"``, ``"centroid"`` or ``"factorial"``.
     columns : renames data columns to indicator names, ``{data_column: indicator}``.
     missing : ``"listwise"`` (default) or ``"mean"``; counts are reported.
@@ -93,6 +94,6 @@ def fit(
     method = coerce(Method, method, arg="method")
     estimator = PLSEstimator(scheme=scheme, tol=tol, max_iter=max_iter, bootstrap=bootstrap,
                              seed=seed, n_jobs=n_jobs, ci_level=ci_level, ci_method=ci_method,
-                             progress=progress)
+                             progress=progress, consistent=method is Method.PLSC)
     return estimator.fit(load_model(model), resolve_data(data), columns=columns,
                          missing=missing, missing_codes=missing_codes, weights=weights)

@@ -19,6 +19,7 @@ class Method(str, Enum):
     """Estimation method."""
 
     PLS = "pls"
+    PLSC = "plsc"
 
 
 class InnerScheme(str, Enum):

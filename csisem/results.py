@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -12,13 +12,16 @@ import numpy as np
 import pandas as pd
 
 from ._typing import FloatArray
+from .errors import OptionError
 from .models.model import Model
 from .summary import Section, Summary, SummaryMixin
 
 if TYPE_CHECKING:
+    from .data import PreparedData
     from .estimation.bootstrap import BootstrapResult
     from .estimation.design import PLSDesign
     from .estimation.pls import PLSKernelResult
+    from .estimation.plsc import PLScResult
 
 __all__ = ["DataInfo", "PLSResult"]
 
@@ -101,6 +104,8 @@ class PLSResult(SummaryMixin):
     correlation: FloatArray
     kernel: PLSKernelResult
     bootstrap: BootstrapResult | None = None
+    plsc: PLScResult | None = None
+    data: PreparedData | None = field(default=None, repr=False)
 
     # ---- measurement and structural quality (computed on first use) -----------------------
     @cached_property
@@ -158,8 +163,47 @@ class PLSResult(SummaryMixin):
         from .estimation.pls_estimator import PLSEstimator
         from .estimation.quality import f_squared
 
+        if self.plsc is not None:
+            # PLSc: R² without the path from the corrected construct correlations.
+            return f_squared(self.design, self.correlation, self.kernel, reestimate=False)
         estimator = PLSEstimator(scheme=self.scheme, tol=self.tol, max_iter=self.max_iter)
         return f_squared(self.design, self.correlation, self.kernel, estimator)
+
+    @cached_property
+    def fit(self) -> pd.DataFrame:
+        """SRMR, d_ULS and d_G of the saturated and the estimated model.
+
+        For PLS every construct is a composite; for PLSc reflective constructs are common
+        factors (see :mod:`csisem.estimation.pls_fit`).
+        """
+        from .estimation.pls_fit import fit_indices
+
+        estimates = self.plsc if self.plsc is not None else self.kernel
+        return fit_indices(self.design, self.correlation, estimates)
+
+    def q_squared(self, omission_distance: int = 7) -> pd.DataFrame:
+        """Stone-Geisser Q² by blindfolding (cross-validated redundancy) per endogenous
+        construct; see :func:`csisem.estimation.blindfolding.q_squared`.
+
+        Raises
+        ------
+        OptionError
+            If ``omission_distance`` is invalid (for example, it divides the number of rows).
+        """
+        from .estimation.blindfolding import q_squared
+        from .estimation.pls_estimator import PLSEstimator
+
+        if self.data is None:
+            raise OptionError("This result holds no data, so Q² cannot be computed.")
+        if omission_distance not in self._q2_cache:
+            estimator = PLSEstimator(scheme=self.scheme, tol=self.tol, max_iter=self.max_iter)
+            self._q2_cache[omission_distance] = q_squared(
+                self.design, self.data.values, estimator, omission_distance=omission_distance)
+        return self._q2_cache[omission_distance]
+
+    @cached_property
+    def _q2_cache(self) -> dict[int, pd.DataFrame]:
+        return {}
 
     @cached_property
     def mediated_effects(self) -> pd.DataFrame:
@@ -181,7 +225,8 @@ class PLSResult(SummaryMixin):
         m = self.model
         header = {
             "Model": f"{m.name}" + (f" — {m.title}" if m.title else ""),
-            "Method": f"{self.method.upper()} path modelling, {self.scheme} weighting scheme",
+            "Method": ("Consistent PLS (PLSc)" if self.plsc is not None else "PLS path modelling")
+                      + f", {self.scheme} weighting scheme",
             "Observations": f"{self.n_obs}" + (
                 f" ({self.data_info.n_dropped} of {self.data_info.n_total} dropped: missing "
                 "values)" if self.data_info.n_dropped else ""),
@@ -218,6 +263,11 @@ class PLSResult(SummaryMixin):
                     note="Values above 0.85 (0.90 for similar constructs) suggest a lack of "
                          "discriminant validity (Henseler et al. 2015)."),
             Section("Effect sizes (f²) and collinearity (inner VIF)", f2),
+            Section("Model fit", self.fit.reset_index(),
+                    note="SRMR below 0.08 is commonly read as good fit (Henseler et al. "
+                         "2016). GoF (Tenenhaus et al. 2004) = "
+                         f"{self.gof:.3f}; GoF is not a test of fit (Henseler & Sarstedt "
+                         "2013)."),
             Section("Total effects (where an indirect effect exists)", effects),
         )
         footer = None if self.converged else (
@@ -254,6 +304,10 @@ class PLSResult(SummaryMixin):
             "inner_vif": _records(self.inner_vif),
             "outer_vif": _records(self.outer_vif),
             "gof": _plain(self.gof),
+            "fit": {**{k: _plain(v) for k, v in self.fit.loc["saturated"].items()},
+                    "model": "saturated",
+                    "estimated": {k: _plain(v) for k, v in self.fit.loc["estimated"].items()}},
+            "q_squared": self._q_squared_dict(),
             "construct_correlations": _square(self.construct_correlations),
             "data": {
                 "n_total": self.data_info.n_total,
@@ -265,6 +319,14 @@ class PLSResult(SummaryMixin):
                 "weighted": self.data_info.weighted,
             },
         }
+
+    def _q_squared_dict(self) -> dict[str, Any] | None:
+        """Q² (omission distance 7) by construct, or None where 7 divides the sample size."""
+        try:
+            table = self.q_squared(7)
+        except OptionError:
+            return None
+        return {row.construct: _plain(row.q_squared) for row in table.itertuples()}
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as a JSON string."""

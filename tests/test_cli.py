@@ -455,3 +455,44 @@ def test_console_script_reports_user_errors_with_exit_code_2():
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr.startswith("csisem: error: 'ecsy' is neither a catalogue model")
     assert "Traceback" not in proc.stderr
+
+
+# ---- inference, weights, missing codes (PLS issue) ------------------------------------------
+def test_bootstrap_options_reach_the_json(capsys):
+    d = run_json(capsys, "fit", "ecsi", "--data", "mobi", "--bootstrap", "300", "--seed", "4",
+                 "--jobs", "2", "--ci-level", "0.9", "--quiet")
+    api = csisem.fit("ecsi", "mobi", bootstrap=300, seed=4, ci_level=0.9)
+    first = d["paths"][0]
+    assert first["std_error"] == pytest.approx(api.paths["std_error"][0], abs=1e-15)
+    assert first["ci_lower"] == pytest.approx(api.paths["ci_lower"][0], abs=1e-15)
+    assert {"quality", "htmt", "f_squared", "q_squared", "fit"} <= set(d)
+
+
+def test_plsc_weights_and_missing_codes_from_the_cli(capsys, tmp_path):
+    data = csisem.datasets.load_mobi()
+    data["wgt"] = 1.0 + (data["CUSA1"] > 7)
+    data.loc[[0, 1], "CUSL2"] = 99
+    path = tmp_path / "survey.csv"
+    data.to_csv(path, index=False)
+    code, out, err = run(capsys, "fit", "ecsi", "--data", str(path), "--weights", "wgt",
+                         "--missing-codes", "98,99", "--method", "plsc", "--format", "json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["method"] == "plsc"
+    assert d["data"]["n_coded_missing"] == 2
+    assert d["data"]["weighted"] is True
+    assert "2 of 250 rows have missing indicator values" in err
+    assert "csisem: warning: Consistent PLS gives an inadmissible solution" in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--bootstrap", "-1"], "bootstrap=-1 must be a non-negative integer"),
+    (["--missing-codes", "9x"], "--missing-codes: '9x' must be numbers separated by commas"),
+    (["--weights", "nope"], "weights='nope' is not a column of the data"),
+    (["--ci-level", "95", "--bootstrap", "10"], "ci_level=95.0 must be between 0 and 1"),
+])
+def test_bad_inference_options_exit_2(capsys, args, message):
+    code, out, err = run(capsys, "fit", "ecsi", "--data", "mobi", *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err

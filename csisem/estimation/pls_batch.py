@@ -18,7 +18,8 @@ from .._typing import BoolArray, FloatArray, IntArray
 from ..options import InnerScheme
 from .design import PLSDesign
 
-__all__ = ["BatchResult", "correlations_from_counts", "estimate_pls_batch"]
+__all__ = ["BatchResult", "correlations_from_counts", "estimate_paths_batch",
+           "estimate_pls_batch"]
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def _blocks(V: FloatArray, M: FloatArray, owner: IntArray) -> FloatArray:
     return (M.T @ V.transpose(1, 0, 2).reshape(J, R * K)).reshape(K, R, K).transpose(1, 0, 2)
 
 
-def _batched_paths(C: FloatArray, D: BoolArray) -> tuple[FloatArray, FloatArray]:
+def estimate_paths_batch(C: FloatArray, D: BoolArray) -> tuple[FloatArray, FloatArray]:
+    """OLS paths (R, K, K) and R² (R, K) for stacked construct correlations (R, K, K)."""
     R, K, _ = C.shape
     B = np.zeros((R, K, K))
     r2 = np.full((R, K), np.nan)
@@ -212,7 +214,7 @@ def estimate_pls_batch(
         SW = SW * flip[:, None, :]
         C = _blocks(SW * w[:, :, None], M, owner)
         safe = np.where(valid[:, None, None], C, np.eye(C.shape[1]))
-        B, r2 = _batched_paths(safe, D)
+        B, r2 = estimate_paths_batch(safe, D)
     W = w[:, :, None] * M
     valid &= np.isfinite(B).all(axis=(1, 2)) & np.isfinite(w).all(axis=1)
     return BatchResult(W=W, C=C, L=SW, B=B, r_squared=r2, converged=converged, valid=valid)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from .effects import effects_table
 from .pls import PLSKernelResult, estimate_pls
 from .pls_batch import BatchResult, estimate_pls_batch
 from .pls_inference import bootstrap_pls, pls_statistics
+from .plsc import PLScResult, consistent, consistent_batch
 
 __all__ = ["PLSEstimator", "check_pls_structure"]
 
@@ -52,6 +54,9 @@ class PLSEstimator:
     ci_method : ``"percentile"`` (default) or ``"bca"``: which interval fills ``ci_lower`` and
         ``ci_upper`` of the result tables (both are in ``result.bootstrap.tables``).
     progress : show a progress bar on stderr (default: only for a terminal and long runs).
+    consistent : apply consistent PLS (PLSc; Dijkstra & Henseler 2015) to the reflective
+        constructs: construct correlations, loadings, paths and R² are corrected for
+        measurement error (see :mod:`csisem.estimation.plsc`); bootstrap resamples too.
 
     ``fit`` changes neither the estimator, the model nor the data: it returns a new result.
     """
@@ -60,7 +65,7 @@ class PLSEstimator:
                  max_iter: int = 300, bootstrap: int = 0, seed: int | None = None,
                  n_jobs: int = 1, ci_level: float = 0.95,
                  ci_method: CIMethod | str = CIMethod.PERCENTILE,
-                 progress: bool | None = None) -> None:
+                 progress: bool | None = None, consistent: bool = False) -> None:
         self.scheme = coerce(InnerScheme, scheme, arg="scheme")
         if isinstance(tol, bool) or not (isinstance(tol, int | float) and 0 < tol < 1):
             raise OptionError(f"tol={tol!r} must be a number between 0 and 1, e.g. 1e-7.")
@@ -81,11 +86,13 @@ class PLSEstimator:
         self.ci_level = float(ci_level)
         self.ci_method = coerce(CIMethod, ci_method, arg="ci_method")
         self.progress = progress
+        self.consistent = bool(consistent)
 
     def __repr__(self) -> str:
         boot = f", bootstrap={self.bootstrap}, seed={self.seed}" if self.bootstrap else ""
+        plsc = ", consistent=True" if self.consistent else ""
         return (f"PLSEstimator(scheme={self.scheme.value!r}, tol={self.tol:g}, "
-                f"max_iter={self.max_iter}{boot})")
+                f"max_iter={self.max_iter}{plsc}{boot})")
 
     def fit(self, model: Model, data: Any, *, columns: Mapping[str, str] | None = None,
             missing: MissingPolicy | str = MissingPolicy.LISTWISE,
@@ -113,9 +120,17 @@ class PLSEstimator:
         design = PLSDesign.from_model(model)
         S = prepared.correlation()
         kernel = self.estimate(design, S)
+        plsc = None
+        if self.consistent:
+            plsc = consistent(design, S, kernel)
+            # The corrected view: PLS weights, corrected correlations, loadings, paths, R²
+            # (cross-loadings outside a block stay the PLS ones).
+            view = replace(kernel, C=plsc.C, L=np.where(design.M, plsc.Lambda, kernel.L),
+                           B=plsc.B, r_squared=plsc.r_squared)
         boot = (self._bootstrap(model, design, prepared, S, kernel) if self.bootstrap
                 else None)
-        return _build_result(model, prepared, design, S, kernel, self, boot)
+        return _build_result(model, prepared, design, S, view if plsc else kernel, self,
+                             boot, plsc)
 
     def estimate(self, design: PLSDesign, S: FloatArray) -> PLSKernelResult:
         """Run the kernel with this estimator's options on a correlation matrix ``S``."""
@@ -133,7 +148,9 @@ class PLSEstimator:
         paths = [(p.source, p.target) for p in model.paths]
         reach = effects_table(np.zeros(design.D.shape), design.D, design.names)
         reachable = list(zip(reach["source"], reach["target"], strict=True))
-        statistics = pls_statistics(design, paths, reachable)
+        transform = ((lambda b, s: consistent_batch(design, s, b)) if self.consistent
+                     else None)
+        statistics = pls_statistics(design, paths, reachable, transform)
         # Resamples start from the original weights: same fixed point, fewer iterations.
         start = kernel.W[np.arange(len(design.indicators)), design.owner]
         return bootstrap_pls(
@@ -169,8 +186,8 @@ def _with_inference(table: pd.DataFrame, boot: BootstrapResult | None, name: str
 
 
 def _build_result(model: Model, prepared: PreparedData, design: PLSDesign, S: FloatArray,
-                  k: PLSKernelResult, est: PLSEstimator,
-                  boot: BootstrapResult | None) -> PLSResult:
+                  k: PLSKernelResult, est: PLSEstimator, boot: BootstrapResult | None,
+                  plsc: PLScResult | None) -> PLSResult:
     names = design.names
     indicators = design.indicators
     owner = design.owner
@@ -190,7 +207,8 @@ def _build_result(model: Model, prepared: PreparedData, design: PLSDesign, S: Fl
     outer_keys = ["construct", "indicator"]
     method = est.ci_method
     return PLSResult(
-        model=model, method="pls", scheme=est.scheme.value, n_obs=n,
+        model=model, method="plsc" if plsc is not None else "pls",
+        scheme=est.scheme.value, n_obs=n,
         converged=k.converged, n_iter=k.n_iter, tol=est.tol, max_iter=est.max_iter,
         paths=_with_inference(paths, boot, "paths", ["source", "target"], method),
         loadings=_with_inference(outer.assign(estimate=k.L[rows, owner]), boot, "loadings",
@@ -211,5 +229,5 @@ def _build_result(model: Model, prepared: PreparedData, design: PLSDesign, S: Fl
                            missing=prepared.missing.value,
                            n_coded_missing=prepared.n_coded_missing,
                            weighted=prepared.case_weights is not None),
-        design=design, correlation=S, kernel=k, bootstrap=boot,
+        design=design, correlation=S, kernel=k, bootstrap=boot, plsc=plsc, data=prepared,
     )

@@ -11,7 +11,7 @@ follow the legend in :mod:`csisem.estimation.pls`.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,8 +19,9 @@ from .._typing import BoolArray, FloatArray
 from ..errors import EstimationError, InadmissibleSolutionWarning
 from .design import PLSDesign
 from .pls import PLSKernelResult, estimate_paths
+from .pls_batch import BatchResult, estimate_paths_batch
 
-__all__ = ["PLScResult", "calculate_rho_a", "consistent"]
+__all__ = ["PLScResult", "calculate_rho_a", "consistent", "consistent_batch"]
 
 # Corrected values are flagged only beyond rounding noise of the correction itself.
 _TOL = 1e-10
@@ -212,3 +213,32 @@ def _paths(C: FloatArray, design: PLSDesign, bad: BoolArray) -> tuple[FloatArray
     B = np.where(D & involved_bad[:, None], np.nan, B)
     r2 = np.where(involved_bad, np.nan, r2)
     return B, r2
+
+
+def consistent_batch(design: PLSDesign, S: FloatArray, batch: BatchResult) -> BatchResult:
+    """The PLSc correction of :func:`consistent` for a stack of fits (the bootstrap).
+
+    Same formulas, vectorised over resamples; no warnings (a resample's inadmissible values
+    are kept, as in the single fit), and a resample whose correction is undefined (rho_A not
+    positive, singular corrected predictors) is marked invalid.
+    """
+    W = batch.W
+    refl = design.reflective
+    single = design.M.sum(axis=0) == 1
+    diag_s = np.diagonal(S, axis1=1, axis2=2)
+    ww = np.einsum("rjk,rjk->rk", W, W)
+    off_s = np.einsum("rjk,rjl,rlk->rk", W, S, W) - np.einsum("rjk,rj,rjk->rk", W, diag_s, W)
+    off_ww = ww**2 - (W**4).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = np.where(single, 1.0, ww**2 * off_s / np.where(single, 1.0, off_ww))
+        q = np.where(refl, rho, 1.0)
+        valid = batch.valid & np.all(q > 0, axis=1)
+        q = np.where(valid[:, None], q, 1.0)
+        C = batch.C / np.sqrt(q[:, :, None] * q[:, None, :])
+        K = C.shape[1]
+        C[:, np.arange(K), np.arange(K)] = 1.0
+        c = np.sqrt(q) / ww
+        Lambda = np.where(design.M & refl, W * c[:, None, :], batch.L)
+        B, r2 = estimate_paths_batch(C, design.D)
+    valid &= np.isfinite(B).all(axis=(1, 2))
+    return replace(batch, C=C, L=Lambda, B=B, r_squared=r2, valid=valid)
