@@ -55,6 +55,8 @@ def fit(
     ci_level: float = 0.95,
     ci_method: CIMethod | str = CIMethod.PERCENTILE,
     progress: bool | None = None,
+    negative_weights: str = "error",
+    max_ci_width: float = 4.0,
 ) -> PLSResult:
     """Fit a model to data.
 
@@ -74,6 +76,9 @@ def fit(
     bootstrap : number of bootstrap resamples (0: none); with ``seed``, ``n_jobs``,
         ``ci_level``, ``ci_method`` and ``progress`` as in
         :class:`~csisem.estimation.PLSEstimator`.
+    negative_weights : ``"error"`` (default) refuses 0-100 indices when an outer weight is
+        negative, ``"warn"`` computes them with a warning.
+    max_ci_width : flag indices whose bootstrap interval is wider (points; EPSI uses 4).
 
     Returns
     -------
@@ -94,6 +99,7 @@ def fit(
     method = coerce(Method, method, arg="method")
     estimator = PLSEstimator(scheme=scheme, tol=tol, max_iter=max_iter, bootstrap=bootstrap,
                              seed=seed, n_jobs=n_jobs, ci_level=ci_level, ci_method=ci_method,
-                             progress=progress, consistent=method is Method.PLSC)
+                             progress=progress, consistent=method is Method.PLSC,
+                             negative_weights=negative_weights, max_ci_width=max_ci_width)
     return estimator.fit(load_model(model), resolve_data(data), columns=columns,
                          missing=missing, missing_codes=missing_codes, weights=weights)

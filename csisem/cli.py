@@ -101,6 +101,25 @@ def _cmd_models(args: argparse.Namespace, out: TextIO) -> None:
         out.write(("  ".join([*cells, row[-1]])).rstrip() + "\n")
 
 
+def _cmd_ipma(args: argparse.Namespace, out: TextIO) -> None:
+    result = fit(args.spec, args.data, scheme=args.scheme,
+                 columns=_parse_columns(args.columns), missing=args.missing,
+                 missing_codes=_parse_codes(args.missing_codes), weights=args.weights)
+    ipma = result.ipma(args.target)
+    if args.output:
+        target = FilePath(args.output)
+        if target.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise OptionError(f"--output {args.output!r}: the map is written as .png, .svg or "
+                              ".pdf; name the file accordingly.")
+        try:
+            ipma.plot(level=args.level).savefig(target, dpi=150)
+        except OSError as exc:
+            raise OptionError(f"Cannot write the --output file {args.output!r}: "
+                              f"{exc.strerror or exc}.") from exc
+        out.write(f"Importance-performance map written to {args.output}.\n")
+    out.write(ipma.summary().as_text() + "\n")
+
+
 def _parse_codes(text: str | None) -> list[float] | None:
     """``98,99`` -> [98.0, 99.0]."""
     if not text:
@@ -141,7 +160,8 @@ def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
                  missing_codes=_parse_codes(args.missing_codes), weights=args.weights,
                  tol=args.tol, max_iter=args.max_iter, bootstrap=args.bootstrap,
                  seed=args.seed, n_jobs=args.jobs, ci_level=args.ci_level,
-                 ci_method=args.ci_method, progress=False if args.quiet else None)
+                 ci_method=args.ci_method, progress=False if args.quiet else None,
+                 negative_weights=args.negative_weights, max_ci_width=args.max_ci_width)
     text = result.to_json() if args.format == "json" else result.summary().as_text()
     if args.output:
         try:
@@ -171,12 +191,31 @@ examples:
   csisem validate my.yaml --data survey.csv       check a spec and data without fitting
   csisem fit ecsi --data mobi                     fit ECSI to the bundled mobi data
   csisem fit ecsi --data mobi --bootstrap 5000 --seed 1     with bootstrap inference
+  csisem ipma ecsi --data mobi --target CUSL -o map.png     importance-performance map
   csisem fit my.yaml --data survey.csv --columns q1=IMAG1,q2=IMAG2 --format json -o fit.json
 
 SPEC is a catalogue name (see 'csisem models') or a .yaml/.lav file; --data is a CSV file
 (comma, semicolon or tab separated, header row) or a bundled data set name (mobi).
 exit codes: 0 ok, 2 user error (spec, data, option), 1 internal error (rerun with --debug).
 """
+
+
+def _add_ipma_parser(sub: argparse._SubParsersAction, spec_help: str, data_help: str,
+                     columns_help: str) -> None:
+    p = sub.add_parser("ipma", help="importance-performance map of a target construct",
+                       description="Importance (total effect per index point) and performance "
+                       "(0-100 index) of every driver of --target; -o writes the map.")
+    p.add_argument("spec", metavar="SPEC", help=spec_help)
+    p.add_argument("--data", metavar="FILE", required=True, help=data_help)
+    p.add_argument("--target", required=True, help="the construct whose drivers are mapped")
+    p.add_argument("--level", choices=["constructs", "indicators"], default="constructs")
+    p.add_argument("--scheme", choices=[s.value for s in InnerScheme], default="path")
+    p.add_argument("--columns", metavar="MAP", help=columns_help)
+    p.add_argument("--missing", choices=[m.value for m in MissingPolicy], default="listwise")
+    p.add_argument("--missing-codes", metavar="CODES", dest="missing_codes")
+    p.add_argument("--weights", metavar="COLUMN")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the map (.png, .svg, .pdf)")
+    p.set_defaults(func=_cmd_ipma)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,6 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ci-method", choices=[m.value for m in CIMethod], default="percentile",
                    dest="ci_method", help="bootstrap interval (default percentile)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--negative-weights", choices=["error", "warn"], default="error",
+                   dest="negative_weights",
+                   help="0-100 indices with a negative outer weight: refuse (default) or warn")
+    p.add_argument("--max-ci-width", type=float, default=4.0, dest="max_ci_width",
+                   help="flag indices whose interval is wider than this (points; default 4)")
     p.add_argument("--tol", type=float, default=1e-7, help="convergence tolerance")
     p.add_argument("--max-iter", type=int, default=300, dest="max_iter",
                    help="iteration limit")
@@ -249,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="text summary (default) or one JSON object (PLSResult.to_dict)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
     p.set_defaults(func=_cmd_fit)
+    _add_ipma_parser(sub, spec_help, data_help, columns_help)
     return parser
 
 

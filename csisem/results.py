@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .estimation.design import PLSDesign
     from .estimation.pls import PLSKernelResult
     from .estimation.plsc import PLScResult
+    from .indices import IPMAResult
 
 __all__ = ["DataInfo", "PLSResult"]
 
@@ -106,6 +107,8 @@ class PLSResult(SummaryMixin):
     bootstrap: BootstrapResult | None = None
     plsc: PLScResult | None = None
     data: PreparedData | None = field(default=None, repr=False)
+    negative_weights: str = "error"
+    max_ci_width: float = 4.0
 
     # ---- measurement and structural quality (computed on first use) -----------------------
     @cached_property
@@ -219,6 +222,60 @@ class PLSResult(SummaryMixin):
 
         return gof(self.design, self.kernel)
 
+    # ---- satisfaction-index outputs (see csisem.indices) ----------------------------------
+    @cached_property
+    def index(self) -> pd.DataFrame:
+        """0-100 index per construct (ACSI method), with bootstrap intervals when run.
+
+        Raises
+        ------
+        EstimationError
+            If an outer weight is negative (unless fitted with ``negative_weights='warn'``).
+        OptionError
+            If the model has no item scale.
+        """
+        from .indices import index_table
+
+        return index_table(self)
+
+    @cached_property
+    def index_scores(self) -> pd.DataFrame:
+        """Each respondent's 0-100 index per construct."""
+        from .indices import index_scores
+
+        return index_scores(self)
+
+    @cached_property
+    def impacts(self) -> pd.DataFrame:
+        """Change in each target index for a 5-point rise in each driver index."""
+        from .indices import impacts_table
+
+        return impacts_table(self)
+
+    def ipma(self, target: str) -> IPMAResult:
+        """Importance-performance map of the drivers of ``target`` (see csisem.indices)."""
+        from .indices import ipma
+
+        return ipma(self, target)
+
+    def _index_section(self) -> tuple[Section, ...]:
+        if self.model.scale is None:
+            return ()
+        from .errors import CSIError
+
+        try:
+            index = self.index
+            impacts = self.impacts
+        except CSIError as exc:
+            return (Section("Index scores (0-100)", pd.DataFrame(), note=str(exc)),)
+        note = "ACSI method: unstandardised weights normalised to sum to 1, item means."
+        if "wide_ci" in index and index["wide_ci"].any():
+            wide = ", ".join(index.loc[index["wide_ci"], "construct"])
+            note += (f" Interval wider than {self.max_ci_width:g} points: {wide}.")
+        shown = impacts[impacts["target"].isin(self.model.endogenous)]
+        return (Section("Index scores (0-100)", index, note=note),
+                Section("Impacts (index change for a 5-point rise in the driver)", shown))
+
     # ---- views ---------------------------------------------------------------------------
     def summary(self) -> Summary:
         """Sections: paths, R², loadings and weights, total effects."""
@@ -255,6 +312,7 @@ class PLSResult(SummaryMixin):
         sections = (
             Section("Path coefficients", paths, note=path_note),
             Section("R²", r2),
+            *self._index_section(),
             Section("Outer loadings and weights", outer),
             Section("Construct reliability and validity", quality,
                     note="alpha: Cronbach; rho_a: Dijkstra-Henseler; rho_c: composite "
@@ -308,6 +366,7 @@ class PLSResult(SummaryMixin):
                     "model": "saturated",
                     "estimated": {k: _plain(v) for k, v in self.fit.loc["estimated"].items()}},
             "q_squared": self._q_squared_dict(),
+            **self._index_dict(),
             "construct_correlations": _square(self.construct_correlations),
             "data": {
                 "n_total": self.data_info.n_total,
@@ -318,6 +377,24 @@ class PLSResult(SummaryMixin):
                 "n_coded_missing": self.data_info.n_coded_missing,
                 "weighted": self.data_info.weighted,
             },
+        }
+
+    def _index_dict(self) -> dict[str, Any]:
+        """``index`` and ``impacts`` keys, or ``index_error`` when they are refused."""
+        if self.model.scale is None:
+            return {"index": None, "impacts": None}
+        from .errors import CSIError
+
+        try:
+            index, impacts = self.index, self.impacts
+        except CSIError as exc:
+            return {"index": None, "impacts": None, "index_error": str(exc)}
+        columns = [c for c in ("estimate", "std_error", "ci_lower", "ci_upper", "wide_ci")
+                   if c in index]
+        return {
+            "index": {row["construct"]: {c: _plain(row[c]) for c in columns}
+                      for row in index.to_dict(orient="records")},
+            "impacts": _records(impacts.drop(columns=["total_effect"])),
         }
 
     def _q_squared_dict(self) -> dict[str, Any] | None:

@@ -492,7 +492,31 @@ def test_plsc_weights_and_missing_codes_from_the_cli(capsys, tmp_path):
     (["--ci-level", "95", "--bootstrap", "10"], "ci_level=95.0 must be between 0 and 1"),
 ])
 def test_bad_inference_options_exit_2(capsys, args, message):
-    code, out, err = run(capsys, "fit", "ecsi", "--data", "mobi", *args)
+    code, _out, err = run(capsys, "fit", "ecsi", "--data", "mobi", *args)
     assert code == 2
     assert message in err
     assert "Traceback" not in err
+
+
+# ---- satisfaction-index outputs -------------------------------------------------------------
+def test_fit_prints_the_index_table_and_json_has_index_and_impacts(capsys):
+    code, out, err = run(capsys, "fit", "ecsi", "--data", "mobi")
+    assert code == 0, err
+    assert "Index scores (0-100)" in out
+    assert "Impacts (index change for a 5-point rise in the driver)" in out
+    d = run_json(capsys, "fit", "ecsi", "--data", "mobi", "--bootstrap", "200", "--seed", "1")
+    assert d["index"]["CUSA"]["estimate"] == pytest.approx(
+        csisem.fit("ecsi", "mobi").index.set_index("construct").loc["CUSA", "estimate"])
+    assert d["index"]["CUSA"]["ci_lower"] < d["index"]["CUSA"]["estimate"]
+    assert {"source", "target", "impact", "ci_lower"} <= set(d["impacts"][0])
+
+
+def test_ipma_command_writes_the_map(capsys, tmp_path):
+    target = tmp_path / "map.png"
+    code, out, err = run(capsys, "ipma", "ecsi", "--data", "mobi", "--target", "CUSL",
+                         "-o", target)
+    assert code == 0, err
+    assert target.stat().st_size > 10_000
+    assert "Importance-performance map: target CUSL" in out
+    code, out, err = run(capsys, "ipma", "ecsi", "--data", "mobi", "--target", "NOPE")
+    assert_user_error(code, out, err, r"target='NOPE' is not a construct", capital=False)

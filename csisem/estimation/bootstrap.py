@@ -26,7 +26,7 @@ from scipy import stats
 
 from .._typing import FloatArray
 from ..errors import OptionError
-from .pls_batch import BatchResult, correlations_from_counts
+from .pls_batch import BatchResult, Moments, moments_from_counts
 
 __all__ = ["BootstrapResult", "Statistic", "run_bootstrap", "summarise_draws"]
 
@@ -39,7 +39,7 @@ class Statistic:
 
     name: str
     keys: pd.DataFrame                           # one row per quantity, e.g. source/target
-    extract: Callable[[BatchResult, FloatArray], FloatArray]  # (batch, S) -> (R, P)
+    extract: Callable[[BatchResult, Moments], FloatArray]  # (batch, moments) -> (R, P)
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,11 @@ def _run_batch(X: FloatArray, case_weights: FloatArray | None, seed_seq: np.rand
     counts = _counts(seed_seq, size, X.shape[0])
     if case_weights is not None:
         counts *= case_weights
-    S, ok = correlations_from_counts(X, counts)
-    S_safe = np.where(ok[:, None, None], S, np.eye(S.shape[1]))
+    moments, ok = moments_from_counts(X, counts)
+    S_safe = np.where(ok[:, None, None], moments.S, np.eye(moments.S.shape[1]))
+    moments = Moments(S=S_safe, mean=moments.mean, sd=moments.sd)
     batch = fit_batch(S_safe)
-    values = [st.extract(batch, S_safe) for st in statistics]
+    values = [st.extract(batch, moments) for st in statistics]
     finite = np.all([np.isfinite(v).all(axis=1) for v in values], axis=0)
     return values, ok, batch.valid & ok & finite
 

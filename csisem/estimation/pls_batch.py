@@ -18,8 +18,8 @@ from .._typing import BoolArray, FloatArray, IntArray
 from ..options import InnerScheme
 from .design import PLSDesign
 
-__all__ = ["BatchResult", "correlations_from_counts", "estimate_paths_batch",
-           "estimate_pls_batch"]
+__all__ = ["BatchResult", "Moments", "correlations_from_counts", "estimate_paths_batch",
+           "estimate_pls_batch", "moments_from_counts"]
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,33 @@ class BatchResult:
     valid: BoolArray       # (R,) converged and finite
 
 
+@dataclass(frozen=True)
+class Moments:
+    """First and second moments of many weighted versions of one data set.
+
+    ``S`` (R, J, J) correlation matrices; ``mean`` (R, J) weighted means of the data passed
+    (centred data give the shift from the original means); ``sd`` (R, J) weighted standard
+    deviations (denominator: the sum of the weights).
+    """
+
+    S: FloatArray
+    mean: FloatArray
+    sd: FloatArray
+
+
 def correlations_from_counts(
     X: FloatArray, counts: FloatArray, *, chunk: int = 4096
 ) -> tuple[FloatArray, BoolArray]:
-    """Weighted correlation matrices of ``X`` for many weight vectors, in one product.
+    """Weighted correlation matrices of ``X`` for many weight vectors; see
+    :func:`moments_from_counts`, of which this returns ``(moments.S, ok)``."""
+    moments, ok = moments_from_counts(X, counts, chunk=chunk)
+    return moments.S, ok
+
+
+def moments_from_counts(
+    X: FloatArray, counts: FloatArray, *, chunk: int = 4096
+) -> tuple[Moments, BoolArray]:
+    """Weighted means, SDs and correlation matrices of ``X`` for many weight vectors.
 
     Parameters
     ----------
@@ -49,7 +72,7 @@ def correlations_from_counts(
 
     Returns
     -------
-    S : (R, J, J) correlation matrices.
+    moments : :class:`Moments` with S (R, J, J), mean and sd (R, J).
     ok : (R,) False where an indicator has zero variance in that resample (S is then
         meaningless and must not be used).
 
@@ -80,7 +103,7 @@ def correlations_from_counts(
     unpack = np.empty((J, J), dtype=np.intp)
     unpack[iu, ju] = unpack[ju, iu] = np.arange(iu.size)
     S = corr[:, unpack.ravel()].reshape(R, J, J)
-    return S, ok
+    return Moments(S=S, mean=mean, sd=sd), ok
 
 
 def _solve_spd(A: FloatArray, b: FloatArray) -> FloatArray:

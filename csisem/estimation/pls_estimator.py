@@ -57,6 +57,10 @@ class PLSEstimator:
     consistent : apply consistent PLS (PLSc; Dijkstra & Henseler 2015) to the reflective
         constructs: construct correlations, loadings, paths and R² are corrected for
         measurement error (see :mod:`csisem.estimation.plsc`); bootstrap resamples too.
+    negative_weights : ``"error"`` (default) refuses a 0-100 index when an outer weight is
+        negative; ``"warn"`` computes it with a warning (see :mod:`csisem.indices`).
+    max_ci_width : an index whose bootstrap interval is wider than this many points is
+        flagged (``wide_ci``; EPSI uses 4).
 
     ``fit`` changes neither the estimator, the model nor the data: it returns a new result.
     """
@@ -65,7 +69,8 @@ class PLSEstimator:
                  max_iter: int = 300, bootstrap: int = 0, seed: int | None = None,
                  n_jobs: int = 1, ci_level: float = 0.95,
                  ci_method: CIMethod | str = CIMethod.PERCENTILE,
-                 progress: bool | None = None, consistent: bool = False) -> None:
+                 progress: bool | None = None, consistent: bool = False,
+                 negative_weights: str = "error", max_ci_width: float = 4.0) -> None:
         self.scheme = coerce(InnerScheme, scheme, arg="scheme")
         if isinstance(tol, bool) or not (isinstance(tol, int | float) and 0 < tol < 1):
             raise OptionError(f"tol={tol!r} must be a number between 0 and 1, e.g. 1e-7.")
@@ -87,6 +92,15 @@ class PLSEstimator:
         self.ci_method = coerce(CIMethod, ci_method, arg="ci_method")
         self.progress = progress
         self.consistent = bool(consistent)
+        if negative_weights not in ("error", "warn"):
+            raise OptionError(f"negative_weights={negative_weights!r} is not supported; "
+                              "choose 'error' or 'warn'.")
+        self.negative_weights = negative_weights
+        if isinstance(max_ci_width, bool) or not (isinstance(max_ci_width, int | float)
+                                                  and max_ci_width > 0):
+            raise OptionError(f"max_ci_width={max_ci_width!r} must be a positive number of "
+                              "index points, e.g. 4.")
+        self.max_ci_width = float(max_ci_width)
 
     def __repr__(self) -> str:
         boot = f", bootstrap={self.bootstrap}, seed={self.seed}" if self.bootstrap else ""
@@ -150,7 +164,10 @@ class PLSEstimator:
         reachable = list(zip(reach["source"], reach["target"], strict=True))
         transform = ((lambda b, s: consistent_batch(design, s, b)) if self.consistent
                      else None)
-        statistics = pls_statistics(design, paths, reachable, transform)
+        statistics = pls_statistics(
+            design, paths, reachable, transform, means=prepared.means(),
+            scale=None if model.scale is None else (float(model.scale[0]),
+                                                    float(model.scale[1])))
         # Resamples start from the original weights: same fixed point, fewer iterations.
         start = kernel.W[np.arange(len(design.indicators)), design.owner]
         return bootstrap_pls(
@@ -230,4 +247,5 @@ def _build_result(model: Model, prepared: PreparedData, design: PLSDesign, S: Fl
                            n_coded_missing=prepared.n_coded_missing,
                            weighted=prepared.case_weights is not None),
         design=design, correlation=S, kernel=k, bootstrap=boot, plsc=plsc, data=prepared,
+        negative_weights=est.negative_weights, max_ci_width=est.max_ci_width,
     )

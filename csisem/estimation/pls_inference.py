@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from .._typing import FloatArray
+from ..indices import impact_values, index_sd, index_values, normalised_weights
 from .bootstrap import BootstrapResult, Statistic, run_bootstrap, summarise_draws
 from .design import PLSDesign
-from .pls_batch import BatchResult, correlations_from_counts
+from .pls_batch import BatchResult, Moments, moments_from_counts
 from .quality import htmt_stack
 
 __all__ = ["bootstrap_pls", "pls_statistics"]
@@ -27,11 +28,14 @@ JACKKNIFE_MAX = 1000  # above this many rows the BCa acceleration uses a grouped
 def pls_statistics(design: PLSDesign, paths: list[tuple[str, str]],
                    reachable: list[tuple[str, str]],
                    transform: Callable[[BatchResult, FloatArray], BatchResult] | None = None,
-                   ) -> list[Statistic]:
+                   *, scale: tuple[float, float] | None = None,
+                   means: FloatArray | None = None) -> list[Statistic]:
     """The bootstrapped quantities of a PLS model.
 
     ``paths`` and ``reachable`` are (source, target) pairs: the model's paths and the pairs
     with a total effect. ``transform`` post-processes each batch (e.g. the PLSc correction).
+    With the item ``scale`` and the indicators' raw ``means`` (the bootstrap data are
+    centred), the 0-100 indices and the impacts are bootstrapped too.
     """
     names = design.names
     pos = {n: k for k, n in enumerate(names)}
@@ -45,30 +49,48 @@ def pls_statistics(design: PLSDesign, paths: list[tuple[str, str]],
     iu, ju = np.triu_indices(len(names), k=1)
     K = len(names)
 
-    def prep(batch: BatchResult, S: FloatArray) -> BatchResult:
-        return transform(batch, S) if transform is not None else batch
+    def prep(batch: BatchResult, m: Moments) -> BatchResult:
+        return transform(batch, m.S) if transform is not None else batch
 
     def total(batch: BatchResult) -> FloatArray:
         eye = np.eye(K)
         return np.linalg.inv(eye - batch.B) - eye
 
+    def compact(batch: BatchResult) -> FloatArray:
+        return batch.W[:, rows, owner]
+
+    def index(b: BatchResult, m: Moments) -> FloatArray:
+        assert scale is not None
+        assert means is not None
+        w_tilde, _ = normalised_weights(design, compact(b), m.sd)
+        return index_values(design, w_tilde, means + m.mean, scale)
+
+    def impacts(b: BatchResult, m: Moments) -> FloatArray:
+        assert scale is not None
+        _, sums = normalised_weights(design, compact(b), m.sd)
+        return impact_values(total(prep(b, m)), index_sd(sums, scale), (r_src, r_tgt))
+
     outer_keys = pd.DataFrame({"construct": [names[o] for o in owner],
                                "indicator": list(design.indicators)})
     pair_keys = pd.DataFrame(reachable, columns=["source", "target"])
-    return [
+    extra = [] if scale is None or means is None else [
+        Statistic("index", pd.DataFrame({"construct": list(names)}), index),
+        Statistic("impacts", pair_keys, impacts),
+    ]
+    return [*extra,
         Statistic("paths", pd.DataFrame(paths, columns=["source", "target"]),
-                  lambda b, S: prep(b, S).B[:, tgt, src]),
-        Statistic("loadings", outer_keys, lambda b, S: prep(b, S).L[:, rows, owner]),
-        Statistic("weights", outer_keys, lambda b, S: prep(b, S).W[:, rows, owner]),
+                  lambda b, m: prep(b, m).B[:, tgt, src]),
+        Statistic("loadings", outer_keys, lambda b, m: prep(b, m).L[:, rows, owner]),
+        Statistic("weights", outer_keys, lambda b, m: prep(b, m).W[:, rows, owner]),
         Statistic("total_effects", pair_keys,
-                  lambda b, S: total(prep(b, S))[:, r_tgt, r_src]),
+                  lambda b, m: total(prep(b, m))[:, r_tgt, r_src]),
         Statistic("indirect_effects", pair_keys,
-                  lambda b, S: (total(prep(b, S)) - prep(b, S).B)[:, r_tgt, r_src]),
+                  lambda b, m: (total(prep(b, m)) - prep(b, m).B)[:, r_tgt, r_src]),
         Statistic("r_squared", pd.DataFrame({"construct": [names[k] for k in endo]}),
-                  lambda b, S: prep(b, S).r_squared[:, endo]),
+                  lambda b, m: prep(b, m).r_squared[:, endo]),
         Statistic("htmt", pd.DataFrame({"construct_1": [names[i] for i in iu],
                                         "construct_2": [names[j] for j in ju]}),
-                  lambda b, S: htmt_stack(S, design)[:, iu, ju]),
+                  lambda b, m: htmt_stack(m.S, design)[:, iu, ju]),
     ]
 
 
@@ -105,13 +127,16 @@ def bootstrap_pls(
     jk_counts = _jackknife_counts(X.shape[0], used_seed)
     if case_weights is not None:
         jk_counts = jk_counts * case_weights
-    S_jk, ok_jk = correlations_from_counts(X, jk_counts)
-    S_jk = np.where(ok_jk[:, None, None], S_jk, S[None])
-    jk = fit_batch(S_jk)
+    m_jk, ok_jk = moments_from_counts(X, jk_counts)
+    m_jk = Moments(S=np.where(ok_jk[:, None, None], m_jk.S, S[None]), mean=m_jk.mean,
+                   sd=m_jk.sd)
+    jk = fit_batch(m_jk.S)
+    full = np.ones(X.shape[0]) if case_weights is None else case_weights
+    m_full, _ = moments_from_counts(X, full[None])
     tables = {}
     for st in statistics:
-        estimate = st.extract(original, S[None])[0]
-        jack = st.extract(jk, S_jk)[jk.valid & ok_jk]
+        estimate = st.extract(original, Moments(S=S[None], mean=m_full.mean, sd=m_full.sd))[0]
+        jack = st.extract(jk, m_jk)[jk.valid & ok_jk]
         tables[st.name] = summarise_draws(st.keys, estimate, draws[st.name], jack,
                                           ci_level=ci_level, n_obs=n_obs)
     return BootstrapResult(n_resamples=n_resamples, n_valid=n_valid, failures=failures,

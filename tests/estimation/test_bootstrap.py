@@ -71,7 +71,8 @@ def test_tables_gain_inference_columns(boot: csisem.PLSResult) -> None:
     assert boot.bootstrap.n_valid == 600
     assert boot.bootstrap.failures == {}
     assert set(boot.bootstrap.tables) == {"paths", "loadings", "weights", "total_effects",
-                                          "indirect_effects", "r_squared", "htmt"}
+                                          "indirect_effects", "r_squared", "htmt", "index",
+                                          "impacts"}
 
 
 def test_point_estimates_in_bootstrap_tables_match_the_fit(boot: csisem.PLSResult) -> None:
