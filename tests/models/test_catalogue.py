@@ -10,7 +10,7 @@ import csisem
 from csisem.datasets import simulate
 from csisem.errors import SpecError
 
-CATALOGUE = ["acsi", "ecsi", "scsb"]
+CATALOGUE = ["acsi", "ccsi", "csi6", "ecsi", "epsi", "ncsb", "scsb"]
 
 
 def test_list_models_describes_the_catalogue() -> None:
@@ -55,6 +55,47 @@ def test_acsi_and_scsb_structures() -> None:
         ("VOICE", "LOY")}
 
 
+def _structure(name: str) -> set[tuple[str, str]]:
+    return {(p.source, p.target) for p in csisem.load_model(name).paths}
+
+
+def test_epsi_is_the_original_ecsi_without_complaints() -> None:
+    assert _structure("epsi") == {
+        ("IMAG", "EXPE"), ("IMAG", "CUSA"), ("IMAG", "CUSL"), ("EXPE", "PQHW"),
+        ("EXPE", "PQSW"), ("EXPE", "PERV"), ("EXPE", "CUSA"), ("PQHW", "PERV"),
+        ("PQHW", "CUSA"), ("PQSW", "PERV"), ("PQSW", "CUSA"), ("PERV", "CUSA"),
+        ("CUSA", "CUSL")}
+    m = csisem.load_model("epsi")
+    assert [len(c.indicators) for c in m.constructs] == [5, 3, 3, 3, 2, 3, 3]
+
+
+def test_ncsb_has_image_and_commitment_as_consequences_of_satisfaction() -> None:
+    assert _structure("ncsb") == {
+        ("PRODQ", "SAT"), ("SERVQ", "SAT"), ("PRICE", "SAT"), ("COMPH", "SAT"),
+        ("SAT", "IMAGE"), ("SAT", "AFFCOM"), ("SAT", "CALCOM"), ("SAT", "LOY"),
+        ("PRICE", "LOY"), ("COMPH", "LOY"), ("IMAGE", "LOY"), ("AFFCOM", "LOY"),
+        ("CALCOM", "LOY")}
+    labels = {c.label for c in csisem.load_model("ncsb").constructs}
+    assert {"Price (price index)", "Affective commitment", "Calculative commitment"} <= labels
+
+
+def test_ccsi_has_six_constructs_and_eleven_paths() -> None:
+    assert _structure("ccsi") == {
+        ("IMAG", "EXPQ"), ("IMAG", "PERQ"), ("IMAG", "CUSA"), ("IMAG", "CUSL"),
+        ("EXPQ", "PERQ"), ("EXPQ", "PERV"), ("EXPQ", "CUSA"), ("PERQ", "PERV"),
+        ("PERQ", "CUSA"), ("PERV", "CUSA"), ("CUSA", "CUSL")}
+
+
+def test_csi6_is_the_textbook_indicator_system_on_the_acsi_structure() -> None:
+    assert _structure("csi6") == {
+        ("CUEX", "PERQ"), ("CUEX", "PERV"), ("CUEX", "CUSA"), ("PERQ", "PERV"),
+        ("PERQ", "CUSA"), ("PERV", "CUSA"), ("CUSA", "COMP"), ("CUSA", "LOY"),
+        ("COMP", "LOY")}
+    m = csisem.load_model("csi6")
+    assert [(c.name, len(c.indicators)) for c in m.constructs] == [
+        ("CUEX", 3), ("PERQ", 3), ("PERV", 3), ("CUSA", 2), ("COMP", 2), ("LOY", 3)]
+
+
 def test_load_model_accepts_names_paths_and_models(tmp_path: Path) -> None:
     ecsi = csisem.load_model("ECSI")
     f = tmp_path / "mine.yaml"
@@ -66,8 +107,8 @@ def test_load_model_accepts_names_paths_and_models(tmp_path: Path) -> None:
 
 def test_unknown_catalogue_name_suggests() -> None:
     with pytest.raises(SpecError, match=r"'ecsii' is neither a catalogue model nor a spec "
-                                        r"file. Did you mean 'ecsi'\? Catalogue: acsi, ecsi, "
-                                        r"scsb"):
+                                        r"file. Did you mean 'ecsi'\? Catalogue: acsi, ccsi, "
+                                        r"csi6, ecsi, epsi, ncsb, scsb;"):
         csisem.load_model("ecsii")
 
 
