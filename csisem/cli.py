@@ -101,13 +101,21 @@ def _cmd_models(args: argparse.Namespace, out: TextIO) -> None:
         out.write(("  ".join([*cells, row[-1]])).rstrip() + "\n")
 
 
+def _writable(path: str, force: bool) -> FilePath:
+    """``path`` as a Path, refusing to overwrite an existing file unless ``--force``."""
+    target = FilePath(path)
+    if target.exists() and not force:
+        raise OptionError(f"--output {path!r} already exists; pass --force to overwrite it.")
+    return target
+
+
 def _cmd_ipma(args: argparse.Namespace, out: TextIO) -> None:
     result = fit(args.spec, args.data, scheme=args.scheme,
                  columns=_parse_columns(args.columns), missing=args.missing,
                  missing_codes=_parse_codes(args.missing_codes), weights=args.weights)
     ipma = result.ipma(args.target)
     if args.output:
-        target = FilePath(args.output)
+        target = _writable(args.output, args.force)
         if target.suffix.lower() not in (".png", ".svg", ".pdf"):
             raise OptionError(f"--output {args.output!r}: the map is written as .png, .svg or "
                               ".pdf; name the file accordingly.")
@@ -165,7 +173,7 @@ def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
     text = result.to_json() if args.format == "json" else result.summary().as_text()
     if args.output:
         try:
-            FilePath(args.output).write_text(text + "\n", encoding="utf-8")
+            _writable(args.output, args.force).write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
             raise OptionError(f"Cannot write the --output file {args.output!r}: "
                               f"{exc.strerror or exc}.") from exc
@@ -215,6 +223,7 @@ def _add_ipma_parser(sub: argparse._SubParsersAction, spec_help: str, data_help:
     p.add_argument("--missing-codes", metavar="CODES", dest="missing_codes")
     p.add_argument("--weights", metavar="COLUMN")
     p.add_argument("--output", "-o", metavar="FILE", help="write the map (.png, .svg, .pdf)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --output file")
     p.set_defaults(func=_cmd_ipma)
 
 
@@ -292,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="text summary (default) or one JSON object (PLSResult.to_dict)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --output file")
     p.set_defaults(func=_cmd_fit)
     _add_ipma_parser(sub, spec_help, data_help, columns_help)
     return parser

@@ -109,6 +109,7 @@ class PLSResult(SummaryMixin):
     data: PreparedData | None = field(default=None, repr=False)
     negative_weights: str = "error"
     max_ci_width: float = 4.0
+    settings: dict[str, Any] = field(default_factory=dict)
 
     # ---- measurement and structural quality (computed on first use) -----------------------
     @cached_property
@@ -340,7 +341,11 @@ class PLSResult(SummaryMixin):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict; the keys are a stable interface (the CLI prints it)."""
+        from . import __version__
+
         return {
+            "csisem_version": __version__,
+            "settings": {k: _plain(v) for k, v in self.settings.items()},
             "model": self.model.name,
             "method": self.method,
             "scheme": self.scheme,

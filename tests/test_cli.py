@@ -520,3 +520,15 @@ def test_ipma_command_writes_the_map(capsys, tmp_path):
     assert "Importance-performance map: target CUSL" in out
     code, out, err = run(capsys, "ipma", "ecsi", "--data", "mobi", "--target", "NOPE")
     assert_user_error(code, out, err, r"target='NOPE' is not a construct", capital=False)
+
+
+def test_output_files_are_not_overwritten_without_force(capsys, tmp_path):
+    target = tmp_path / "fit.json"
+    target.write_text("keep me", encoding="utf-8")
+    code, out, err = run(capsys, "fit", "ecsi", "--data", "mobi", "-o", target)
+    assert_user_error(code, out, err, r"--output '.*fit\.json' already exists; pass --force",
+                      capital=False)
+    assert target.read_text(encoding="utf-8") == "keep me"
+    code, _, err = run(capsys, "fit", "ecsi", "--data", "mobi", "-o", target, "--force")
+    assert code == 0, err
+    assert target.read_text(encoding="utf-8").startswith("csisem")

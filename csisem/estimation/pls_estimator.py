@@ -102,6 +102,14 @@ class PLSEstimator:
                               "index points, e.g. 4.")
         self.max_ci_width = float(max_ci_width)
 
+    def settings(self) -> dict[str, Any]:
+        """Every option of this estimator, as plain values (recorded in each result)."""
+        return {"method": "plsc" if self.consistent else "pls", "scheme": self.scheme.value,
+                "tol": self.tol, "max_iter": self.max_iter, "bootstrap": self.bootstrap,
+                "seed": self.seed, "n_jobs": self.n_jobs, "ci_level": self.ci_level,
+                "ci_method": self.ci_method.value, "negative_weights": self.negative_weights,
+                "max_ci_width": self.max_ci_width}
+
     def __repr__(self) -> str:
         boot = f", bootstrap={self.bootstrap}, seed={self.seed}" if self.bootstrap else ""
         plsc = ", consistent=True" if self.consistent else ""
@@ -248,4 +256,7 @@ def _build_result(model: Model, prepared: PreparedData, design: PLSDesign, S: Fl
                            weighted=prepared.case_weights is not None),
         design=design, correlation=S, kernel=k, bootstrap=boot, plsc=plsc, data=prepared,
         negative_weights=est.negative_weights, max_ci_width=est.max_ci_width,
+        settings=est.settings() | {
+            "seed": boot.seed if boot is not None else est.seed,
+            "missing": prepared.missing.value, "weighted": prepared.case_weights is not None},
     )

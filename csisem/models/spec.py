@@ -46,6 +46,12 @@ COVARIANCE_KEYS = ("between", "fixed", "label")
 
 Location = tuple[int, int]
 
+MAX_SPEC_BYTES = 1_000_000   # a real CSI spec is a few kB; refuse before parsing anything huge
+MAX_NODES = 100_000          # YAML aliases can expand a small file into a huge document
+MAX_DEPTH = 20               # a spec is at most ~5 levels deep
+PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in
+                       ("str", "int", "float", "bool", "null", "seq", "map", "timestamp"))
+
 
 def load_spec(path: str | FilePath) -> Model:
     """Read and validate a YAML spec file.
@@ -68,6 +74,10 @@ def load_spec(path: str | FilePath) -> Model:
 
 def parse_spec(text: str, source: str | None = None) -> Model:
     """Validate a YAML spec given as text; ``source`` names it in error messages."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError([SpecProblem(
+            f"The spec is {len(text):,} characters long; csisem reads specs of at most "
+            f"{MAX_SPEC_BYTES:,} (a CSI model spec is a few thousand).", "", source)])
     data, locations, problems = _compose(text, source)
     builder = _Builder(source, locations, problems)
     return builder.build(data)
@@ -89,9 +99,22 @@ def _compose(text: str, source: str | None) -> tuple[Any, dict[str, Location], l
     locations: dict[str, Location] = {}
     problems: list[SpecProblem] = []
     constructor = yaml.SafeLoader("")
+    visited = 0
 
-    def walk(n: yaml.Node, where: str) -> Any:
+    def walk(n: yaml.Node, where: str, depth: int = 0) -> Any:
+        nonlocal visited
+        visited += 1
+        if visited > MAX_NODES or depth > MAX_DEPTH:
+            what = (f"more than {MAX_NODES:,} values (YAML aliases expand it)"
+                    if visited > MAX_NODES else f"nested more than {MAX_DEPTH} levels deep")
+            raise SpecError([SpecProblem(f"The spec is {what}; this is not a model spec.",
+                                         where, source, n.start_mark.line + 1,
+                                         n.start_mark.column + 1)])
         locations[where] = (n.start_mark.line + 1, n.start_mark.column + 1)
+        if n.tag not in PLAIN_TAGS:
+            raise SpecError([SpecProblem(
+                f"YAML tag {n.tag!r} is not allowed in a spec (specs hold plain values only).",
+                where, source, n.start_mark.line + 1, n.start_mark.column + 1)])
         if isinstance(n, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in n.value:
@@ -102,11 +125,11 @@ def _compose(text: str, source: str | None) -> tuple[Any, dict[str, Location], l
                         f"Key {key!r} appears twice; YAML keeps only the last one, so rename "
                         "or merge them.", sub, source, key_node.start_mark.line + 1,
                         key_node.start_mark.column + 1))
-                out[key] = walk(value_node, sub)
+                out[key] = walk(value_node, sub, depth + 1)
                 locations[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             return out
         if isinstance(n, yaml.SequenceNode):
-            return [walk(v, f"{where}[{k}]") for k, v in enumerate(n.value)]
+            return [walk(v, f"{where}[{k}]", depth + 1) for k, v in enumerate(n.value)]
         return constructor.construct_object(n, deep=True)
 
     data = walk(node, "") if node is not None else None

@@ -179,3 +179,26 @@ def test_model_is_immutable_and_hashable() -> None:
     with pytest.raises(AttributeError):
         m.name = "other"  # type: ignore[misc]
     assert hash(m) == hash(parse_spec(VALID))
+
+
+def test_huge_spec_fails_fast_with_a_size_error() -> None:
+    with pytest.raises(SpecError, match=r"The spec is 1,000,0\d\d characters long"):
+        parse_spec("name: x\n" + "#" * 1_000_000)
+
+
+def test_yaml_alias_bomb_and_deep_nesting_are_refused() -> None:
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n"
+        for i in range(8))
+    with pytest.raises(SpecError, match=r"more than 100,000 values \(YAML aliases expand it\)"):
+        parse_spec(bomb)
+    with pytest.raises(SpecError, match=r"nested more than 20 levels deep"):
+        parse_spec("a: " + "[" * 50 + "]" * 50)
+
+
+def test_specs_are_never_executed() -> None:
+    # The safe loader refuses Python object tags instead of constructing them.
+    with pytest.raises(SpecError, match=r"line 1, column 7: name: YAML tag "
+                                        r"'tag:yaml.org,2002:python/object/apply:os.system' is "
+                                        r"not allowed"):
+        parse_spec("name: !!python/object/apply:os.system ['echo pwned']\nconstructs: {}\n")
