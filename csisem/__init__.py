@@ -10,6 +10,8 @@ Fit a catalogue model to bundled data::
 from . import datasets, errors
 from .api import fit
 from .estimation import PLSEstimator
+from .estimation.mga import MGAResult, compare_groups
+from .estimation.micom import MICOMResult, micom
 from .models import (
     Construct,
     Covariance,
@@ -30,18 +32,22 @@ __all__ = [
     "Construct",
     "Covariance",
     "Indicator",
+    "MGAResult",
+    "MICOMResult",
     "Mode",
     "Model",
     "PLSEstimator",
     "PLSResult",
     "Path",
     "__version__",
+    "compare_groups",
     "datasets",
     "errors",
     "fit",
     "list_models",
     "load_model",
     "load_spec",
+    "micom",
     "parse_lavaan",
     "parse_spec",
 ]
