@@ -255,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="text description (default), YAML spec or lavaan model syntax")
     p.set_defaults(func=_cmd_show)
 
-    data_help = "CSV file or bundled data set name (mobi)"
+    data_help = ("data file (.csv, .xlsx, .sav, .dta, .parquet) or bundled data set name "
+                 "(mobi)")
     columns_help = ("rename data columns to indicators: DATA_COL=INDICATOR,... or a YAML/JSON "
                     "file with that mapping")
     missing_choices = [m.value for m in MissingPolicy]

@@ -4,8 +4,8 @@ Everything that can be wrong with a data set is caught here, with the column (an
 before any numerics run: a missing indicator column, a non-numeric or infinite value, a
 constant or all-missing column, duplicated column names (also after ``columns=`` renaming),
 too few rows, values outside the spec's item scale (a warning). For files: a missing file, a
-directory, an unsupported type, a workbook or non-UTF-8 file, an empty file. Nothing is
-dropped or repaired silently.
+directory, an unsupported type, a workbook saved as .csv or a non-UTF-8 file, an empty file.
+Nothing is dropped or repaired silently.
 """
 
 from __future__ import annotations
@@ -93,37 +93,38 @@ class PreparedData:
         return (self.values - self.means()) / self.std()
 
 
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".sav", ".dta", ".sas7bdat", ".parquet",
-                        ".feather", ".json", ".rds", ".rdata")
 SEPARATORS = (",", ";", "\t", "|")
 
 
-def read_data(path: str | FilePath) -> pd.DataFrame:
-    """Read a CSV file (more formats arrive with later issues).
+def read_data(path: str | FilePath, *, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a data file: CSV here, other types by extension through :func:`csisem.io.read_data`.
 
-    The file must be UTF-8 text (a byte-order mark is allowed) with a header row. The separator
-    is the one of comma, semicolon, tab or bar that splits the header into the most fields
-    (comma on a tie). Numbers use a decimal point.
+    Excel (.xlsx, .xlsm), SPSS (.sav, .zsav), Stata (.dta) and Parquet (.parquet) files are
+    read by :mod:`csisem.io` (``sheet`` chooses an Excel sheet; see there for the metadata
+    kept in ``DataFrame.attrs`` and the optional packages). Any other extension is refused.
+
+    A CSV file (.csv, .tsv, .txt or no extension) must be UTF-8 text (a byte-order mark is
+    allowed) with a header row. The separator is the one of comma, semicolon, tab or bar that
+    splits the header into the most fields (comma on a tie). Numbers use a decimal point.
 
     Raises
     ------
     DataError
         If the file does not exist, is a directory, is empty, is not UTF-8 text, is not a
-        readable CSV file or has duplicated column names.
+        readable CSV file or has duplicated column names; for other types, see
+        :func:`csisem.io.read_data`.
     """
     path = FilePath(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".txt", ".tsv", "") or sheet is not None:
+        from .io import read_data as read_file
+
+        return read_file(path, sheet=sheet)
     shown = repr(str(path))
     if not path.exists():
         raise DataError(f"Data file {shown} does not exist.")
     if path.is_dir():
         raise DataError(f"Data file {shown} is a directory, not a file.")
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".txt", ".tsv", ""):
-        hint = (" Export it as CSV (e.g. 'Save as' > CSV in the spreadsheet program, or "
-                "pandas' to_csv), or read it with pandas and pass the DataFrame."
-                if suffix in SPREADSHEET_SUFFIXES else "")
-        raise DataError(f"Cannot read {shown}: unsupported file type {suffix!r}; csisem reads "
-                        f"CSV files (.csv, .tsv or .txt; comma, semicolon or tab separated).{hint}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -161,6 +162,7 @@ def read_data(path: str | FilePath) -> pd.DataFrame:
                         "must be unique.")
     if frame.shape[0] == 0:
         raise DataError(f"Data file {shown} has a header but no data rows.")
+    frame.attrs.update(source=str(path), format="csv")
     return frame
 
 

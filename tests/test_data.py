@@ -204,10 +204,10 @@ def test_csv_file_with_header_only(tmp_path):
 
 
 def test_wrong_extension_says_what_is_read(tmp_path):
-    path = tmp_path / "survey.xlsx"
+    path = tmp_path / "survey.ods"
     path.write_bytes(b"PK\x03\x04 not really a workbook")
-    with pytest.raises(DataError, match=r"unsupported file type '\.xlsx'; csisem reads CSV "
-                                        r"files.*Export it as CSV") as exc_info:
+    with pytest.raises(DataError, match=r"unsupported file type '\.ods'.*[Ee]xport it as "
+                                        r"CSV") as exc_info:
         csisem.fit("ecsi", path)
     message_is_a_sentence(exc_info)
 
