@@ -259,6 +259,14 @@ class PLSResult(SummaryMixin):
 
         return ipma(self, target)
 
+    def plot(self, *, indicators: bool = False, labels: bool = False, stars: bool = True,
+             decimals: int = 3, title: str | None = None, ax: Any = None) -> Any:
+        """Path diagram with coefficients, significance stars and R² (matplotlib Figure)."""
+        from .plotting import path_diagram
+
+        return path_diagram(self.model, self, indicators=indicators, labels=labels,
+                            stars=stars, decimals=decimals, title=title, ax=ax)
+
     def _index_section(self) -> tuple[Section, ...]:
         if self.model.scale is None:
             return ()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -251,6 +252,27 @@ class Model:
         from .lavaan import to_lavaan
 
         return to_lavaan(self)
+
+    def plot(self, *, indicators: bool = False, labels: bool = False,
+             title: str | None = None, ax: Any = None) -> Any:
+        """Path diagram of the model (a matplotlib Figure; see :mod:`csisem.plotting`)."""
+        from ..plotting import path_diagram
+
+        return path_diagram(self, indicators=indicators, labels=labels, title=title, ax=ax)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: constructs with their indicators, and the structural paths."""
+        import html
+
+        rows = "".join(
+            f"<tr><td><b>{html.escape(c.name)}</b></td><td>{html.escape(c.label or '')}</td>"
+            f"<td>{c.mode.value}</td><td>{html.escape(', '.join(c.indicator_names))}</td>"
+            f"<td>{html.escape(', '.join(self.predecessors(c.name)))}</td></tr>"
+            for c in self.constructs)
+        title = html.escape(self.name + (f" — {self.title}" if self.title else ""))
+        return (f"<div class='csisem-model'><h4>{title}</h4><table><thead><tr><th>construct"
+                "</th><th>label</th><th>mode</th><th>indicators</th><th>predecessors</th>"
+                f"</tr></thead><tbody>{rows}</tbody></table></div>")
 
     def to_yaml(self) -> str:
         """This model as a YAML spec (see :mod:`csisem.models.spec`)."""
