@@ -5,13 +5,17 @@ Fit a catalogue model to bundled data::
     import csisem
     result = csisem.fit("ecsi", "mobi")      # PLS path modelling, path weighting scheme
     print(result)                             # summary; result.paths, result.loadings, ...
+    cb = csisem.fit("ecsi", "mobi", method="ml")   # covariance-based SEM (lavaan's numbers)
 """
 
 from . import datasets, errors
+from .aggregate import Aggregation, aggregate
 from .api import fit
-from .estimation import PLSEstimator
+from .cbsem_results import CBSEMResult
+from .estimation import CBSEMEstimator, PLSEstimator
 from .estimation.mga import MGAResult, compare_groups
 from .estimation.micom import MICOMResult, micom
+from .groups import GroupFits, fit_groups
 from .models import (
     Construct,
     Covariance,
@@ -29,8 +33,12 @@ from .results import PLSResult
 __version__ = "0.1.0"
 
 __all__ = [
+    "Aggregation",
+    "CBSEMEstimator",
+    "CBSEMResult",
     "Construct",
     "Covariance",
+    "GroupFits",
     "Indicator",
     "MGAResult",
     "MICOMResult",
@@ -40,10 +48,12 @@ __all__ = [
     "PLSResult",
     "Path",
     "__version__",
+    "aggregate",
     "compare_groups",
     "datasets",
     "errors",
     "fit",
+    "fit_groups",
     "list_models",
     "load_model",
     "load_spec",

@@ -8,12 +8,15 @@ from typing import Any
 
 import pandas as pd
 
+from .cbsem_results import CBSEMResult
 from .data import read_data
 from .datasets import list_datasets, load_dataset
+from .errors import OptionError
+from .estimation.cbsem import CBSEMEstimator
 from .estimation.pls_estimator import PLSEstimator
 from .models.catalogue import load_model
 from .models.model import Model
-from .options import CIMethod, InnerScheme, Method, MissingPolicy, coerce
+from .options import CIMethod, GroupEqual, InnerScheme, Method, MissingPolicy, coerce
 from .results import PLSResult
 
 __all__ = ["fit", "resolve_data"]
@@ -42,22 +45,24 @@ def fit(
     data: Any,
     *,
     method: Method | str = Method.PLS,
-    scheme: InnerScheme | str = InnerScheme.PATH,
+    scheme: InnerScheme | str | None = None,
     columns: Mapping[str, str] | None = None,
     missing: MissingPolicy | str = MissingPolicy.LISTWISE,
     missing_codes: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
     weights: Any = None,
-    tol: float = 1e-7,
-    max_iter: int = 300,
+    tol: float | None = None,
+    max_iter: int | None = None,
     bootstrap: int = 0,
     seed: int | None = None,
     n_jobs: int = 1,
     ci_level: float = 0.95,
-    ci_method: CIMethod | str = CIMethod.PERCENTILE,
+    ci_method: CIMethod | str | None = None,
     progress: bool | None = None,
-    negative_weights: str = "error",
-    max_ci_width: float = 4.0,
-) -> PLSResult:
+    negative_weights: str | None = None,
+    max_ci_width: float | None = None,
+    group: str | None = None,
+    group_equal: Sequence[GroupEqual | str] | GroupEqual | str | None = None,
+) -> PLSResult | CBSEMResult:
     """Fit a model to data.
 
     Parameters
@@ -65,24 +70,36 @@ def fit(
     model : a catalogue name (``"ecsi"``), the path of a YAML or lavaan-syntax spec, or a
         :class:`~csisem.models.Model`.
     data : a DataFrame, a bundled data set name (``"mobi"``) or the path of a CSV file.
-    method : ``"pls"`` (PLS path modelling) or ``"plsc"`` (consistent PLS: reflective
-        constructs corrected for measurement error, Dijkstra & Henseler 2015).
-    scheme : PLS inner weighting scheme: ``"path"``, ``"centroid"`` or ``"factorial"``.
+    method : ``"pls"`` (PLS path modelling), ``"plsc"`` (consistent PLS: reflective
+        constructs corrected for measurement error, Dijkstra & Henseler 2015), or a
+        covariance-based SEM estimator (common factors, lavaan's numbers): ``"ml"``,
+        ``"mlr"`` (robust), ``"gls"``, ``"uls"``; see :class:`~csisem.CBSEMEstimator`.
+    scheme : PLS inner weighting scheme: ``"path"`` (default), ``"centroid"`` or
+        ``"factorial"``.
     columns : renames data columns to indicator names, ``{data_column: indicator}``.
-    missing : ``"listwise"`` (default) or ``"mean"``; counts are reported.
+    missing : ``"listwise"`` (default), ``"mean"`` (PLS) or ``"fiml"`` (CB-SEM ``ml``/``mlr``);
+        counts are reported.
     missing_codes : values meaning "missing" (e.g. ``[98, 99]``), or ``{indicator: codes}``.
-    weights : survey (case) weights: a column name or one non-negative number per row.
-    tol, max_iter : convergence tolerance and iteration limit.
-    bootstrap : number of bootstrap resamples (0: none); with ``seed``, ``n_jobs``,
-        ``ci_level``, ``ci_method`` and ``progress`` as in
-        :class:`~csisem.estimation.PLSEstimator`.
-    negative_weights : ``"error"`` (default) refuses 0-100 indices when an outer weight is
-        negative, ``"warn"`` computes them with a warning.
-    max_ci_width : flag indices whose bootstrap interval is wider (points; EPSI uses 4).
+    weights : survey (case) weights (PLS): a column name or one non-negative number per row.
+    tol, max_iter : convergence tolerance and iteration limit (PLS: 1e-7 and 300; CB-SEM:
+        1e-12 and 500, see :class:`~csisem.CBSEMEstimator`).
+    bootstrap : number of bootstrap resamples (0: none); with ``seed`` (and for PLS
+        ``n_jobs``, ``ci_method`` and ``progress``) as in
+        :class:`~csisem.estimation.PLSEstimator` and :class:`~csisem.CBSEMEstimator`.
+    ci_level : confidence level (bootstrap intervals for PLS, Wald intervals for CB-SEM).
+    negative_weights : PLS: ``"error"`` (default) refuses 0-100 indices when an outer weight
+        is negative, ``"warn"`` computes them with a warning.
+    max_ci_width : PLS: flag indices whose bootstrap interval is wider (points; default 4, as
+        EPSI).
+    group : CB-SEM: the data column that defines groups (one model per group).
+    group_equal : CB-SEM with ``group``: parameter kinds held equal across groups
+        (``"loadings"``, ``"intercepts"``, ...).
+
+    Options that do not apply to the chosen method raise :class:`OptionError`.
 
     Returns
     -------
-    PLSResult
+    PLSResult or CBSEMResult
 
     Raises
     ------
@@ -97,9 +114,40 @@ def fit(
     0.5049
     """
     method = coerce(Method, method, arg="method")
-    estimator = PLSEstimator(scheme=scheme, tol=tol, max_iter=max_iter, bootstrap=bootstrap,
-                             seed=seed, n_jobs=n_jobs, ci_level=ci_level, ci_method=ci_method,
+    if method.is_cbsem:
+        given = {"scheme": scheme is not None, "weights": weights is not None,
+                 "n_jobs": n_jobs != 1,
+                 "ci_method": ci_method is not None, "progress": progress is True,
+                 "negative_weights": negative_weights is not None,
+                 "max_ci_width": max_ci_width is not None}
+        _reject(given, method, "they are PLS options; use method='pls' or 'plsc'")
+        cbsem = CBSEMEstimator(method=method, tol=1e-12 if tol is None else tol,
+                               max_iter=500 if max_iter is None else max_iter,
+                               ci_level=ci_level, group_equal=group_equal or (),
+                               bootstrap=bootstrap, seed=seed)
+        return cbsem.fit(load_model(model), resolve_data(data), columns=columns,
+                             missing=missing, missing_codes=missing_codes, group=group)
+    given = {"group": group is not None, "group_equal": bool(group_equal),
+             "missing='fiml'": coerce(MissingPolicy, missing, arg="missing")
+             is MissingPolicy.FIML}
+    _reject(given, method, "they are covariance-based SEM options; use method='ml' or 'mlr' "
+                           "(PLS multi-group analysis: csisem.compare_groups)")
+    estimator = PLSEstimator(scheme=InnerScheme.PATH if scheme is None else scheme,
+                             tol=1e-7 if tol is None else tol,
+                             max_iter=300 if max_iter is None else max_iter,
+                             bootstrap=bootstrap, seed=seed, n_jobs=n_jobs, ci_level=ci_level,
+                             ci_method=CIMethod.PERCENTILE if ci_method is None else ci_method,
                              progress=progress, consistent=method is Method.PLSC,
-                             negative_weights=negative_weights, max_ci_width=max_ci_width)
+                             negative_weights=("error" if negative_weights is None
+                                               else negative_weights),
+                             max_ci_width=4.0 if max_ci_width is None else max_ci_width)
     return estimator.fit(load_model(model), resolve_data(data), columns=columns,
                          missing=missing, missing_codes=missing_codes, weights=weights)
+
+
+def _reject(given: dict[str, bool], method: Method, why: str) -> None:
+    """Raise :class:`OptionError` naming the options in ``given`` that were set."""
+    wrong = [name if "=" in name else f"{name}=" for name, flag in given.items() if flag]
+    if wrong:
+        raise OptionError(f"Option(s) {', '.join(wrong)} do not apply to "
+                          f"method={method.value!r}: {why}.")

@@ -1,8 +1,9 @@
 """The ``csisem`` command line: a thin layer over the public API.
 
 Commands: ``models`` (the catalogue), ``show`` (describe a model, or print it as YAML or
-lavaan syntax), ``validate`` (check a spec, and data against it) and ``fit`` (text summary or
-JSON). Run ``csisem --help`` or ``csisem COMMAND --help`` for the options.
+lavaan syntax), ``validate`` (check a spec, and data against it), ``fit`` (text summary or
+JSON; ``--by`` fits per group) and ``aggregate`` (industry, sector and national indices).
+Run ``csisem --help`` or ``csisem COMMAND --help`` for the options.
 
 Exit codes: 0 on success; 2 for a user error (bad spec, data or option, and bad command-line
 arguments), printed as one ``csisem: error: ...`` message on stderr; 1 for an unexpected
@@ -18,7 +19,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path as FilePath
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 import yaml
 
@@ -28,7 +29,7 @@ from .data import prepare_data
 from .errors import CSIError, CSIWarning, OptionError
 from .models.catalogue import list_models, load_model
 from .models.model import Model
-from .options import CIMethod, InnerScheme, Method, MissingPolicy
+from .options import CIMethod, GroupEqual, InnerScheme, Method, MissingPolicy
 
 __all__ = ["main"]
 
@@ -162,14 +163,23 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> None:
                   f"{len(model.indicator_names)} indicators present and numeric.\n")
 
 
+def _parse_group_equal(text: str | None) -> list[str] | None:
+    """``loadings,intercepts`` -> ["loadings", "intercepts"]."""
+    if not text:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
     result = fit(args.spec, args.data, method=args.method, scheme=args.scheme,
                  columns=_parse_columns(args.columns), missing=args.missing,
                  missing_codes=_parse_codes(args.missing_codes), weights=args.weights,
                  tol=args.tol, max_iter=args.max_iter, bootstrap=args.bootstrap,
                  seed=args.seed, n_jobs=args.jobs, ci_level=args.ci_level,
-                 ci_method=args.ci_method, progress=False if args.quiet else None,
-                 negative_weights=args.negative_weights, max_ci_width=args.max_ci_width)
+                 ci_method=args.ci_method,
+                 progress=False if args.quiet and not Method(args.method).is_cbsem else None,
+                 negative_weights=args.negative_weights, max_ci_width=args.max_ci_width,
+                 group=args.group, group_equal=_parse_group_equal(args.group_equal))
     text = result.to_json() if args.format == "json" else result.summary().as_text()
     if args.output:
         try:
@@ -179,6 +189,135 @@ def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
                               f"{exc.strerror or exc}.") from exc
     else:
         out.write(text + "\n")
+
+
+# ---- per-group fits and aggregation (csisem.fit_groups, csisem.aggregate) --------------------
+def _emit(text: str, args: argparse.Namespace, out: TextIO) -> None:
+    """Write ``text`` to ``--output`` (refusing to overwrite without ``--force``) or ``out``."""
+    if not args.output:
+        out.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        _writable(args.output, args.force).write_text(
+            text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise OptionError(f"Cannot write the --output file {args.output!r}: "
+                          f"{exc.strerror or exc}.") from exc
+
+
+def _cmd_fit_or_groups(args: argparse.Namespace, out: TextIO) -> None:
+    if args.by:
+        _cmd_fit_groups(args, out)
+    elif args.format == "csv":
+        raise OptionError("--format csv writes the per-group table; it needs --by COLUMN.")
+    else:
+        _cmd_fit(args, out)
+
+
+def _cmd_fit_groups(args: argparse.Namespace, out: TextIO) -> None:
+    from .groups import fit_groups
+
+    if getattr(args, "group", None):
+        raise OptionError("--group is the CB-SEM multi-group fit; --by fits a PLS model per "
+                          "group. Use one of them.")
+    by = [part.strip() for part in args.by.split(",") if part.strip()]
+    options = {"method": args.method, "scheme": args.scheme,
+               "columns": _parse_columns(args.columns), "missing": args.missing,
+               "missing_codes": _parse_codes(args.missing_codes), "weights": args.weights,
+               "tol": args.tol, "max_iter": args.max_iter, "bootstrap": args.bootstrap,
+               "ci_level": args.ci_level, "ci_method": args.ci_method,
+               "negative_weights": args.negative_weights, "max_ci_width": args.max_ci_width}
+    fits = fit_groups(args.spec, args.data, by[0] if len(by) == 1 else by, min_n=args.min_n,
+                      n_jobs=args.jobs, seed=args.seed,
+                      **{k: v for k, v in options.items() if v is not None})
+    if args.format == "json":
+        _emit(fits.to_json(), args, out)
+    elif args.format == "csv":
+        _emit(str(fits.to_csv()), args, out)
+    else:
+        _emit(fits.summary().as_text(), args, out)
+
+
+def _read_table(path: str, what: str) -> Any:
+    from .data import read_data
+    from .errors import DataError
+
+    try:
+        return read_data(path)
+    except DataError as exc:
+        raise DataError(f"{what}: {exc}") from exc
+
+
+def _cmd_aggregate(args: argparse.Namespace, out: TextIO) -> None:
+    import json
+
+    from .aggregate import aggregate
+    from .errors import DataError
+
+    source: Any
+    if FilePath(args.indices).suffix.lower() == ".json":
+        try:
+            source = json.loads(FilePath(args.indices).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise DataError(f"--indices: cannot read {args.indices!r}: "
+                            f"{exc.strerror or exc}.") from exc
+        except json.JSONDecodeError as exc:
+            raise DataError(f"--indices: {args.indices!r} is not valid JSON (line "
+                            f"{exc.lineno}: {exc.msg}).") from exc
+        if not isinstance(source, dict):
+            raise DataError(f"--indices: {args.indices!r} does not hold the JSON object "
+                            "written by 'csisem fit --by ... --format json'.")
+    else:
+        source = _read_table(args.indices, "--indices")
+    weights = _read_table(args.weights, "--weights")
+    gdp = _read_table(args.gdp, "--gdp") if args.gdp else None
+    result = aggregate(source, weights, gdp, construct=args.construct,
+                       failed="exclude" if args.exclude_failed else "error",
+                       ci_level=args.ci_level)
+    if args.format == "json":
+        _emit(result.to_json(), args, out)
+    elif args.format == "csv":
+        _emit(str(result.to_csv()), args, out)
+    else:
+        _emit(result.summary().as_text(), args, out)
+
+
+def _add_group_options(p: argparse.ArgumentParser) -> None:
+    """``fit --by COLUMN[,COLUMN]`` and ``--min-n`` (see csisem.fit_groups)."""
+    p.add_argument("--by", metavar="COLUMNS",
+                   help="fit once per group of this column (e.g. company, or company,quarter); "
+                        "--jobs then fits groups in parallel; --format json also writes each "
+                        "group's bootstrap draws for 'csisem aggregate'")
+    p.add_argument("--min-n", type=int, default=30, dest="min_n", metavar="N",
+                   help="with --by: groups with fewer rows are reported, not fitted (default 30)")
+    p.set_defaults(func=_cmd_fit_or_groups)
+
+
+def _add_aggregate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "aggregate", help="industry, sector and national indices from company indices",
+        description="Industry = company indices weighted by revenue; sector = industries "
+        "weighted by revenue; national = sectors weighted by GDP share (--gdp). Uncertainty "
+        "is propagated from the company bootstrap draws in the JSON of 'csisem fit --by "
+        "company --bootstrap N --format json'; a CSV of company index and std_error is "
+        "propagated as independent normal estimates.")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the full traceback of an unexpected error")
+    p.add_argument("--indices", metavar="FILE", required=True,
+                   help="company fits: JSON from 'csisem fit --by company --format json' "
+                        "(with draws) or a CSV with company, construct, index, std_error")
+    p.add_argument("--weights", metavar="FILE", required=True,
+                   help="CSV with company, industry, sector, revenue")
+    p.add_argument("--gdp", metavar="FILE", help="CSV with sector, gdp_share (national index)")
+    p.add_argument("--construct", help="construct to aggregate (default: satisfaction)")
+    p.add_argument("--exclude-failed", action="store_true", dest="exclude_failed",
+                   help="leave out companies whose fit failed (default: refuse)")
+    p.add_argument("--ci-level", type=float, default=0.95, dest="ci_level",
+                   help="confidence level (default 0.95)")
+    p.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --output file")
+    p.set_defaults(func=_cmd_aggregate)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -199,7 +338,13 @@ examples:
   csisem validate my.yaml --data survey.csv       check a spec and data without fitting
   csisem fit ecsi --data mobi                     fit ECSI to the bundled mobi data
   csisem fit ecsi --data mobi --bootstrap 5000 --seed 1     with bootstrap inference
+  csisem fit ecsi --data mobi --method ml         covariance-based SEM (lavaan's numbers)
+  csisem fit my.lav --data survey.csv --method mlr --missing fiml    robust ML, FIML
   csisem ipma ecsi --data mobi --target CUSL -o map.png     importance-performance map
+  csisem fit ecsi --data survey.csv --by company --bootstrap 1000 --seed 1 --jobs 2 \
+      --format json -o fits.json                  one fit per company (with draws)
+  csisem aggregate --indices fits.json --weights weights.csv --gdp gdp.csv
+                                                  industry, sector and national indices
   csisem fit my.yaml --data survey.csv --columns q1=IMAG1,q2=IMAG2 --format json -o fit.json
 
 SPEC is a catalogue name (see 'csisem models') or a .yaml/.lav file; --data is a CSV file
@@ -219,7 +364,8 @@ def _add_ipma_parser(sub: argparse._SubParsersAction, spec_help: str, data_help:
     p.add_argument("--level", choices=["constructs", "indicators"], default="constructs")
     p.add_argument("--scheme", choices=[s.value for s in InnerScheme], default="path")
     p.add_argument("--columns", metavar="MAP", help=columns_help)
-    p.add_argument("--missing", choices=[m.value for m in MissingPolicy], default="listwise")
+    p.add_argument("--missing", choices=[m.value for m in MissingPolicy
+                                         if m is not MissingPolicy.FIML], default="listwise")
     p.add_argument("--missing-codes", metavar="CODES", dest="missing_codes")
     p.add_argument("--weights", metavar="COLUMN")
     p.add_argument("--output", "-o", metavar="FILE", help="write the map (.png, .svg, .pdf)")
@@ -227,11 +373,99 @@ def _add_ipma_parser(sub: argparse._SubParsersAction, spec_help: str, data_help:
     p.set_defaults(func=_cmd_ipma)
 
 
+# ---- report: one HTML file and/or an Excel workbook (csisem.report) --------------------------
+def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
+    from .report import write_excel, write_html
+    from .report.excel import require_openpyxl
+    from .results import PLSResult
+
+    # Every option is checked before fitting: a bootstrap can take minutes.
+    if not args.output and not args.excel:
+        raise OptionError("Nothing to write: give --output FILE.html and/or --excel FILE.xlsx.")
+    if args.output and FilePath(args.output).suffix.lower() not in (".html", ".htm"):
+        raise OptionError(f"--output {args.output!r}: the report is one HTML file; its name "
+                          "must end in .html.")
+    if args.excel:
+        if FilePath(args.excel).suffix.lower() != ".xlsx":
+            raise OptionError(f"--excel {args.excel!r}: the workbook's name must end in .xlsx.")
+        if FilePath(args.excel).exists() and not args.force:
+            raise OptionError(f"--excel {args.excel!r} already exists; pass --force to "
+                              "overwrite it.")
+        require_openpyxl()
+    html_path = _writable(args.output, args.force) if args.output else None
+    model = load_model(args.spec)
+    if args.target is not None:
+        if args.target not in model.construct_names:
+            raise OptionError(f"--target {args.target!r} is not a construct; constructs: "
+                              f"{', '.join(model.construct_names)}.")
+        if not model.predecessors(args.target):
+            raise OptionError(f"--target {args.target!r} has no drivers (no path leads into "
+                              "it); choose an endogenous construct.")
+    result = fit(model, args.data, method=args.method, scheme=args.scheme,
+                 columns=_parse_columns(args.columns), missing=args.missing,
+                 missing_codes=_parse_codes(args.missing_codes), weights=args.weights,
+                 bootstrap=args.bootstrap, seed=args.seed, n_jobs=args.jobs,
+                 progress=False if args.quiet else None,
+                 negative_weights=args.negative_weights)
+    if not isinstance(result, PLSResult):  # cannot happen: --method is pls or plsc
+        raise OptionError("The report needs a PLS fit; use --method pls or plsc.")
+    if html_path is not None:
+        write_html(result, html_path, title=args.title, target=args.target)
+        out.write(f"Report written to {args.output}.\n")
+    if args.excel:
+        write_excel(result, args.excel, target=args.target)
+        out.write(f"Workbook written to {args.excel}.\n")
+
+
+def _add_report_parser(sub: argparse._SubParsersAction[Any], spec_help: str, data_help: str,
+                       columns_help: str) -> None:
+    p = sub.add_parser(
+        "report", help="fit a PLS model and write an HTML report and/or an Excel workbook",
+        description="Fit SPEC to --data by PLS (or PLSc) and write one self-contained HTML "
+        "file (data summary, path diagram, measurement and structural model, fit, indices, "
+        "impacts, importance-performance map; figures embedded as SVG, opens offline) and/or "
+        "an Excel workbook with every result table on its own sheet.")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the full traceback of an unexpected error")
+    p.add_argument("spec", metavar="SPEC", help=spec_help)
+    p.add_argument("--data", metavar="FILE", required=True, help=data_help)
+    p.add_argument("--output", "-o", metavar="FILE", help="the HTML report to write (.html)")
+    p.add_argument("--excel", metavar="FILE", help="also write every table to this .xlsx")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--title", help="heading of the report (default: the model's title)")
+    p.add_argument("--target", metavar="CONSTRUCT",
+                   help="construct of the importance-performance map (default: the last "
+                        "endogenous construct, e.g. CUSL)")
+    p.add_argument("--method", choices=["pls", "plsc"], default="pls",
+                   help="pls (default) or plsc (consistent PLS)")
+    p.add_argument("--scheme", choices=[s.value for s in InnerScheme], default=None,
+                   help="PLS inner weighting scheme (default: path)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="bootstrap resamples for standard errors and intervals (e.g. 5000)")
+    p.add_argument("--seed", type=int, default=None, help="bootstrap seed (reproducible)")
+    p.add_argument("--jobs", type=int, default=1, metavar="J",
+                   help="parallel bootstrap workers (-1: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--columns", metavar="MAP", help=columns_help)
+    p.add_argument("--missing", choices=[m.value for m in MissingPolicy
+                                         if m is not MissingPolicy.FIML], default="listwise",
+                   help="missing-value handling (default: listwise)")
+    p.add_argument("--missing-codes", metavar="CODES", dest="missing_codes",
+                   help="values meaning missing, e.g. 98,99")
+    p.add_argument("--weights", metavar="COLUMN", help="column of survey (case) weights")
+    p.add_argument("--negative-weights", choices=["error", "warn"], default=None,
+                   dest="negative_weights",
+                   help="0-100 indices with a negative outer weight: refuse (default; the "
+                        "report says why) or warn")
+    p.set_defaults(func=_cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = _Parser(
         prog="csisem", description="Structural equation models for customer-satisfaction "
-        "indices: fit catalogue or user specs by PLS path modelling.", epilog=EPILOG,
+        "indices: fit catalogue or user specs by PLS path modelling or covariance-based "
+        "SEM.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"csisem {__version__}")
     parser.add_argument("--debug", action="store_true",
@@ -259,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
                  "(mobi)")
     columns_help = ("rename data columns to indicators: DATA_COL=INDICATOR,... or a YAML/JSON "
                     "file with that mapping")
-    missing_choices = [m.value for m in MissingPolicy]
+    missing_choices = [m.value for m in MissingPolicy if m is not MissingPolicy.FIML]
 
     p = add_command("validate", "check a spec (and optionally data against it)")
     p.add_argument("spec", metavar="SPEC", help=spec_help)
@@ -272,12 +506,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add_command("fit", "fit a model to data")
     p.add_argument("spec", metavar="SPEC", help=spec_help)
     p.add_argument("--data", metavar="FILE", required=True, help=data_help)
-    p.add_argument("--method", choices=[m.value for m in Method], default="pls")
-    p.add_argument("--scheme", choices=[s.value for s in InnerScheme], default="path",
+    p.add_argument("--method", choices=[m.value for m in Method], default="pls",
+                   help="pls (default), plsc, or covariance-based SEM: ml, mlr (robust), gls, "
+                        "uls")
+    p.add_argument("--scheme", choices=[s.value for s in InnerScheme], default=None,
                    help="PLS inner weighting scheme (default: path)")
     p.add_argument("--columns", metavar="MAP", help=columns_help)
-    p.add_argument("--missing", choices=missing_choices, default="listwise",
-                   help="missing-value handling (default: listwise)")
+    p.add_argument("--missing", choices=[m.value for m in MissingPolicy], default="listwise",
+                   help="missing-value handling (default: listwise; fiml: CB-SEM ml/mlr)")
     p.add_argument("--missing-codes", metavar="CODES", dest="missing_codes",
                    help="values meaning missing, e.g. 98,99 (don't know, refused)")
     p.add_argument("--weights", metavar="COLUMN", help="column of survey (case) weights")
@@ -288,23 +524,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="parallel bootstrap workers (-1: all cores)")
     p.add_argument("--ci-level", type=float, default=0.95, dest="ci_level",
                    help="confidence level (default 0.95)")
-    p.add_argument("--ci-method", choices=[m.value for m in CIMethod], default="percentile",
+    p.add_argument("--ci-method", choices=[m.value for m in CIMethod], default=None,
                    dest="ci_method", help="bootstrap interval (default percentile)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--negative-weights", choices=["error", "warn"], default="error",
+    p.add_argument("--negative-weights", choices=["error", "warn"], default=None,
                    dest="negative_weights",
                    help="0-100 indices with a negative outer weight: refuse (default) or warn")
-    p.add_argument("--max-ci-width", type=float, default=4.0, dest="max_ci_width",
+    p.add_argument("--max-ci-width", type=float, default=None, dest="max_ci_width",
                    help="flag indices whose interval is wider than this (points; default 4)")
-    p.add_argument("--tol", type=float, default=1e-7, help="convergence tolerance")
-    p.add_argument("--max-iter", type=int, default=300, dest="max_iter",
-                   help="iteration limit")
-    p.add_argument("--format", choices=["text", "json"], default="text",
-                   help="text summary (default) or one JSON object (PLSResult.to_dict)")
+    p.add_argument("--tol", type=float, default=None,
+                   help="convergence tolerance (PLS 1e-7, CB-SEM 1e-12)")
+    p.add_argument("--max-iter", type=int, default=None, dest="max_iter",
+                   help="iteration limit (PLS 300, CB-SEM 500)")
+    p.add_argument("--group", metavar="COLUMN",
+                   help="CB-SEM: data column defining groups (multi-group fit)")
+    p.add_argument("--group-equal", metavar="KINDS", dest="group_equal",
+                   help="CB-SEM with --group: parameters equal across groups, comma separated ("
+                        + ", ".join(g.value for g in GroupEqual) + ")")
+    p.add_argument("--format", choices=["text", "json", "csv"], default="text",
+                   help="text summary (default) or one JSON object (the result's to_dict); "
+                        "csv: the per-group table (with --by)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
     p.add_argument("--force", action="store_true", help="overwrite an existing --output file")
     p.set_defaults(func=_cmd_fit)
+    _add_group_options(p)
     _add_ipma_parser(sub, spec_help, data_help, columns_help)
+    _add_report_parser(sub, spec_help, data_help, columns_help)
+    _add_aggregate_parser(sub)
     return parser
 
 

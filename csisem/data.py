@@ -310,6 +310,10 @@ def prepare_data(
         If ``missing`` or ``columns`` is not a valid option value.
     """
     policy = coerce(MissingPolicy, missing, arg="missing")
+    if policy is MissingPolicy.FIML:
+        raise OptionError("missing='fiml' (full-information maximum likelihood) is a CB-SEM "
+                          "method: use it with method='ml' or 'mlr'. For PLS choose "
+                          "'listwise' or 'mean'.")
     frame = _as_frame(data)
     names = [str(c) for c in frame.columns]
     duplicated = sorted({c for c in names if names.count(c) > 1})

@@ -12,14 +12,31 @@ from typing import TypeVar
 
 from .errors import OptionError
 
-__all__ = ["CIMethod", "InnerScheme", "Method", "MissingPolicy", "coerce"]
+__all__ = ["CBSEM_METHODS", "CIMethod", "GroupEqual", "InnerScheme", "Method", "MissingPolicy",
+           "coerce"]
 
 
 class Method(str, Enum):
-    """Estimation method."""
+    """Estimation method.
+
+    ``pls`` and ``plsc`` estimate composites (PLS path modelling, consistent PLS); the others
+    are covariance-based SEM (common factors, lavaan's estimators): ``ml`` maximum likelihood
+    with standard errors from the expected information; ``mlr`` the same estimates with
+    Huber-White standard errors (observed information) and the Yuan-Bentler scaled chi-square;
+    ``gls`` generalised and ``uls`` unweighted least squares.
+    """
 
     PLS = "pls"
     PLSC = "plsc"
+    ML = "ml"
+    MLR = "mlr"
+    GLS = "gls"
+    ULS = "uls"
+
+    @property
+    def is_cbsem(self) -> bool:
+        """True for the covariance-based methods."""
+        return self in CBSEM_METHODS
 
 
 class InnerScheme(str, Enum):
@@ -38,11 +55,32 @@ class CIMethod(str, Enum):
 
 
 class MissingPolicy(str, Enum):
-    """What to do with missing cells."""
+    """What to do with missing cells.
+
+    ``fiml`` (full-information maximum likelihood: every observed cell counts) applies to the
+    CB-SEM methods ``ml`` and ``mlr`` only.
+    """
 
     LISTWISE = "listwise"
     MEAN = "mean"
+    FIML = "fiml"
 
+
+class GroupEqual(str, Enum):
+    """Parameters held equal across groups in a multi-group CB-SEM fit (lavaan's
+    ``group.equal``, with ``_`` for ``.``)."""
+
+    LOADINGS = "loadings"
+    INTERCEPTS = "intercepts"
+    MEANS = "means"
+    RESIDUALS = "residuals"
+    RESIDUAL_COVARIANCES = "residual_covariances"
+    LV_VARIANCES = "lv_variances"
+    LV_COVARIANCES = "lv_covariances"
+    REGRESSIONS = "regressions"
+
+
+CBSEM_METHODS = frozenset({Method.ML, Method.MLR, Method.GLS, Method.ULS})
 
 E = TypeVar("E", bound=Enum)
 

@@ -532,3 +532,113 @@ def test_output_files_are_not_overwritten_without_force(capsys, tmp_path):
     code, _, err = run(capsys, "fit", "ecsi", "--data", "mobi", "-o", target, "--force")
     assert code == 0, err
     assert target.read_text(encoding="utf-8").startswith("csisem")
+
+
+# ---- fit --by and aggregate (csisem.fit_groups, csisem.aggregate) --------------------------
+GROUPS_SPEC = """\
+name: mini
+scale: [1, 10]
+constructs:
+  QUAL:
+    label: Perceived quality
+    indicators: [QUAL1, QUAL2, QUAL3]
+  CUSA:
+    label: Customer satisfaction
+    indicators: [CUSA1, CUSA2, CUSA3]
+  LOY:
+    label: Customer loyalty
+    indicators: [LOY1, LOY2]
+paths:
+  CUSA: [QUAL]
+  LOY: [CUSA]
+"""
+
+
+@pytest.fixture
+def company_files(tmp_path):
+    """Spec, survey, weights and GDP shares of 12 simulated companies (120 respondents each)."""
+    spec = tmp_path / "mini.yaml"
+    spec.write_text(GROUPS_SPEC, encoding="utf-8")
+    data, weights, gdp = csisem.datasets.simulate_companies(
+        csisem.load_model(spec), n_companies=12, n_industries=4, n_sectors=2,
+        n_per_company=120, seed=4)
+    files = {"spec": spec, "data": tmp_path / "survey.csv", "weights": tmp_path / "weights.csv",
+             "gdp": tmp_path / "gdp.csv"}
+    data.to_csv(files["data"], index=False)
+    weights.to_csv(files["weights"], index=False)
+    gdp.to_csv(files["gdp"], index=False)
+    return files
+
+
+def test_fit_by_company_then_aggregate_from_one_line_each(capsys, tmp_path, company_files):
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    f = company_files
+    fits = tmp_path / "fits.json"
+    code, out, err = run(capsys, "fit", f["spec"], "--data", f["data"], "--by", "company",
+                         "--bootstrap", "200", "--seed", "1", "--jobs", "2", "--format", "json",
+                         "-o", fits)
+    assert code == 0, err
+    assert out == ""
+    payload = json.loads(fits.read_text(encoding="utf-8"))
+    assert len(payload["groups"]) == 12
+    assert len(payload["groups"][0]["draws"]["CUSA"]) == 200
+    code, out, err = run(capsys, "aggregate", "--indices", fits, "--weights", f["weights"],
+                         "--gdp", f["gdp"], "--format", "csv")
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out))
+    # Independent check: revenue-weighted means of the company indices in the JSON.
+    companies = pd.DataFrame({"company": [g["key"]["company"] for g in payload["groups"]],
+                              "index": [g["index"]["CUSA"]["index"] for g in payload["groups"]]})
+    frame = companies.merge(pd.read_csv(f["weights"]), on="company")
+    frame["weighted"] = frame["index"] * frame["revenue"]
+    sums = frame.groupby("sector")[["weighted", "revenue"]].sum()
+    sector = sums["weighted"] / sums["revenue"]
+    shares = pd.read_csv(f["gdp"]).set_index("sector")["gdp_share"]
+    got = table.set_index(["level", "name"])["index"]
+    np.testing.assert_allclose(got.loc["sector"].loc[sector.index], sector, rtol=1e-12)
+    assert got.loc[("national", "national")] == pytest.approx(
+        (sector * shares).sum() / shares.sum(), rel=1e-12)
+    assert (table["std_error"].notna()).all()
+    code, out, err = run(capsys, "aggregate", "--indices", fits, "--weights", f["weights"])
+    assert code == 0, err
+    assert "bootstrap draws propagated (200 per company)" in out
+
+
+def test_fit_by_writes_a_csv_table_that_aggregate_reads(capsys, tmp_path, company_files):
+    import pandas as pd
+
+    f = company_files
+    table = tmp_path / "groups.csv"
+    code, out, err = run(capsys, "fit", f["spec"], "--data", f["data"], "--by", "company",
+                         "--min-n", "121", "--format", "csv", "-o", table)
+    assert code == 0, err
+    frame = pd.read_csv(table)
+    assert (frame["status"] == "too_small").all()
+    code, out, err = run(capsys, "aggregate", "--indices", table, "--weights", f["weights"])
+    assert_user_error(code, out, err, r"The fit of company 'C01' \(too_small\), .* did not "
+                                      r"succeed")
+    code, out, err = run(capsys, "fit", f["spec"], "--data", f["data"], "--by", "company")
+    assert code == 0, err
+    assert "Index (0-100) by group" in out
+
+
+@pytest.mark.parametrize(("argv", "pattern", "capital"), [
+    (["fit", "{spec}", "--data", "{data}", "--by", "compnay"],
+     r"by='compnay' is not a column of the data\. Did you mean 'company'\?", False),
+    (["fit", "{spec}", "--data", "{data}", "--format", "csv"],
+     r"--format csv writes the per-group table; it needs --by COLUMN", False),
+    (["aggregate", "--indices", "{data}", "--weights", "{weights}"],
+     r"The indices table needs an 'index' column", True),
+    (["aggregate", "--indices", "{weights}", "--weights", "{gdp}"],
+     r"The indices table needs an 'index' column", True),
+    (["aggregate", "--indices", "{spec}.json", "--weights", "{weights}"],
+     r"--indices: cannot read '.*mini\.yaml\.json'", False),
+])
+def test_fit_by_and_aggregate_user_errors(capsys, company_files, argv, pattern, capital):
+    args = [a.format(**company_files) for a in argv]
+    code, out, err = run(capsys, *args)
+    assert_user_error(code, out, err, pattern, capital=capital)

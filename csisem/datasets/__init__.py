@@ -13,10 +13,11 @@ from importlib import resources
 import pandas as pd
 
 from ..errors import DataError
+from .companies import simulate_companies
 from .simulate import Population, population, simulate
 
 __all__ = ["Population", "list_datasets", "load_dataset", "load_mobi", "population",
-           "simulate"]
+           "simulate", "simulate_companies"]
 
 
 def load_mobi() -> pd.DataFrame:

@@ -163,6 +163,16 @@ def run_bootstrap(
     return values, failures, int(valid.sum()), used_seed
 
 
+def _quantiles(ordered: FloatArray, q: FloatArray) -> FloatArray:
+    """Column j's quantile ``q[j]`` of sorted columns, as ``np.quantile`` (linear method)."""
+    pos = q * (ordered.shape[0] - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, ordered.shape[0] - 1)
+    cols = np.arange(ordered.shape[1])
+    frac = pos - lo
+    return ordered[lo, cols] * (1 - frac) + ordered[hi, cols] * frac
+
+
 def summarise_draws(keys: pd.DataFrame, estimate: FloatArray, draws: FloatArray,
                     jackknife: FloatArray | None, *, ci_level: float,
                     n_obs: int) -> pd.DataFrame:
@@ -200,10 +210,10 @@ def summarise_draws(keys: pd.DataFrame, estimate: FloatArray, draws: FloatArray,
         with np.errstate(divide="ignore", invalid="ignore"):
             a = (d**3).sum(axis=0) / (6 * ((d**2).sum(axis=0)) ** 1.5)
         a = np.where(np.isfinite(a), a, 0.0)
+        ordered = np.sort(draws, axis=0)
         for z, out in ((stats.norm.ppf(alpha), bca_lo), (stats.norm.ppf(1 - alpha), bca_hi)):
             with np.errstate(divide="ignore", invalid="ignore"):
                 q = stats.norm.cdf(z0 + (z0 + z) / (1 - a * (z0 + z)))
             fine = np.isfinite(q)
-            for j in np.flatnonzero(fine):
-                out[j] = np.quantile(draws[:, j], q[j])
+            out[fine] = _quantiles(ordered[:, fine], q[fine])
     return table.assign(bca_lower=bca_lo, bca_upper=bca_hi)

@@ -25,7 +25,7 @@
 #     T Stat. = original / SD (HTMT: (1 - original) / SD), CI = PERCENTILE interval, the
 #     alpha/2 and 1 - alpha/2 quantiles of the draws with R's type-7 (numpy "linear")
 #     interpolation, alpha = 0.05 -> 2.5% / 97.5%; Bootstrap P Val =
-#     2 * min(share(draw <= 0), 1 - share(draw <= 0)) (HTMT: share(draw < 1)).
+#     2 * min(q, 1 - q) with q = share(draw <= 0) (HTMT: q = share(draw < 1)).
 """Generate seminr 0.2.1 bootstrap reference CSVs for ECSI on mobi (see header comment).
 
 Writes to ``tests/reference/data/``:
@@ -50,8 +50,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import seminr
-from seminr import bootstrap_model, composite, constructs, estimate_pls, mode_A
-from seminr import path_weighting, paths, relationships
+from seminr import (
+    bootstrap_model,
+    composite,
+    constructs,
+    estimate_pls,
+    mode_A,
+    path_weighting,
+    paths,
+    relationships,
+)
 from seminr.bootstrap.summarize import summarize_pls_boot
 
 HERE = Path(__file__).resolve().parent
@@ -180,7 +188,7 @@ def main(argv: list[str]) -> int:
         ("std_error", "sample SD of the draws (ddof=1)"),
         ("ci", f"percentile, alpha={ALPHA}: type-7 quantiles at {ALPHA / 2} and {1 - ALPHA / 2}"),
         ("t_value", "estimate / std_error (htmt: (1 - estimate) / std_error)"),
-        ("p_value", "2*min(share(draw<=0), 1-share(draw<=0)) (htmt: share(draw<1))"),
+        ("p_value", "2*min(q, 1-q), q = share(draw <= 0) (htmt: q = share(draw < 1))"),
     ]
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)

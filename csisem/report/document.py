@@ -1,0 +1,473 @@
+"""The HTML report: one self-contained document built from a :class:`~csisem.PLSResult`."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path as FilePath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CSIError, OptionError
+from ..results import PLSResult
+from ._render import CSS, collapsed, figure_svg, key_values, note, notice, row, table
+
+__all__ = ["default_target", "header_items", "html_report", "indicator_summary", "write_html"]
+
+esc = html.escape
+
+#: Thresholds shown as tinted cells, with where they come from (see the notes in the report).
+LOADING_MIN = 0.708        # indicator reliability 0.5 (Hair et al. 2022)
+RELIABILITY_MIN = 0.7      # alpha, rho_a, rho_c
+AVE_MIN = 0.5              # Fornell & Larcker (1981)
+HTMT_MAX = 0.85            # Henseler et al. (2015), conservative
+VIF_MAX = 5.0              # Hair et al. (2022); 3.3 is also used for formative indicators
+
+
+def default_target(result: PLSResult) -> str:
+    """The construct an IPMA maps by default: the last endogenous one in topological order
+    (loyalty in the ACSI and ECSI)."""
+    endogenous = set(result.model.endogenous)
+    order = [n for n in result.model.topological_order if n in endogenous]
+    if not order:
+        raise OptionError(f"Model {result.model.name!r} has no endogenous construct, so it has "
+                          "no importance-performance map.")
+    return order[-1]
+
+
+def _check(result: Any) -> PLSResult:
+    if not isinstance(result, PLSResult):
+        raise OptionError(f"The report needs a PLS result (method='pls' or 'plsc'); got "
+                          f"{type(result).__name__}.")
+    return result
+
+
+def html_report(result: PLSResult, *, title: str | None = None,
+                target: str | None = None) -> str:
+    """The full report of a PLS fit as one self-contained HTML5 document.
+
+    Parameters
+    ----------
+    result : PLSResult
+        A fit from :func:`csisem.fit` (``method='pls'`` or ``'plsc'``), with or without a
+        bootstrap.
+    title : str, optional
+        The heading; by default the model's title (or name).
+    target : str, optional
+        The construct whose drivers the importance-performance map shows; by default the
+        last endogenous construct in topological order (e.g. CUSL, loyalty, in ECSI).
+
+    Returns
+    -------
+    str
+        The document: inline CSS, figures as inline SVG, no script and no external resource,
+        so it opens offline. Every user-supplied string is HTML-escaped.
+
+    Raises
+    ------
+    OptionError
+        If ``result`` is not a PLS result or ``target`` is not a construct with drivers.
+    """
+    result = _check(result)
+    model = result.model
+    if target is not None and target not in model.construct_names:
+        raise OptionError(f"target={target!r} is not a construct; constructs: "
+                          f"{', '.join(model.construct_names)}.")
+    if target is not None and not model.predecessors(target):
+        raise OptionError(f"target={target!r} has no drivers (no path leads into it), so it "
+                          "has no importance-performance map.")
+    heading = title or model.title or model.name
+    sections: list[tuple[str, str, str]] = [
+        ("data", "Model and data", _data_section(result)),
+        ("diagram", "Path diagram", _diagram_section(result)),
+        ("measurement", "Measurement model", _measurement_section(result)),
+        ("structural", "Structural model", _structural_section(result)),
+        ("fit", "Model fit and prediction", _fit_section(result)),
+        ("index", "Index scores and impacts", _index_section(result)),
+        ("ipma", "Importance-performance map",
+         _ipma_section(result, target or default_target(result))),
+    ]
+    from .. import __version__
+
+    toc = "".join(f"<li><a href='#{key}'>{esc(name)}</a></li>" for key, name, _ in sections)
+    body = "\n".join(f"<section id='{key}'><h2>{esc(name)}</h2>\n{content}</section>"
+                     for key, name, content in sections)
+    subtitle = f"{model.name}: " + ("consistent PLS (PLSc)" if result.plsc is not None
+                                     else "PLS path model") + f", n = {result.n_obs}"
+    warning = "" if result.converged else notice(
+        "Not converged.", f"The PLS algorithm stopped after {result.n_iter} iterations without "
+        "converging; do not interpret these numbers.")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="csisem {esc(__version__)}">
+<title>{esc(heading)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<header>
+<h1>{esc(heading)}</h1>
+<p class="subtitle">{esc(subtitle)}</p>
+</header>
+{warning}
+{key_values(header_items(result))}
+<nav><ol>{toc}</ol></nav>
+{body}
+<footer>Generated by csisem {esc(__version__)}. Everything, figures included, is in this one
+file: it loads nothing from the network.</footer>
+</body>
+</html>
+"""
+
+
+def write_html(result: PLSResult, path: str | FilePath, *, title: str | None = None,
+               target: str | None = None) -> FilePath:
+    """Write :func:`html_report` to ``path`` (UTF-8); returns the path.
+
+    Raises
+    ------
+    OptionError
+        As :func:`html_report`, or if the file cannot be written.
+    """
+    path = FilePath(path)
+    text = html_report(result, title=title, target=target)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OptionError(f"Cannot write the report to {str(path)!r}: "
+                          f"{exc.strerror or exc}.") from exc
+    return path
+
+
+# ---- header ---------------------------------------------------------------------------------
+def header_items(result: PLSResult) -> dict[str, str]:
+    """Model, citation, method, data handling, bootstrap, settings and version, as labelled
+    strings (the report's header and the workbook's README)."""
+    from .. import __version__
+
+    m, info, boot = result.model, result.data_info, result.bootstrap
+    method = ("Consistent PLS (PLSc)" if result.plsc is not None else "PLS path modelling")
+    out = {"Model": m.name + (f" — {m.title}" if m.title else "")}
+    if m.citation:
+        out["Citation"] = m.citation
+    if m.description:
+        out["Description"] = m.description
+    out["Method"] = f"{method}, {result.scheme} inner weighting scheme"
+    out["Convergence"] = (f"{'converged' if result.converged else 'NOT converged'} after "
+                          f"{result.n_iter} iterations (tol = {result.tol:g})")
+    used = f"{result.n_obs} of {info.n_total} rows"
+    if info.n_dropped:
+        used += f" ({info.n_dropped} dropped for missing values)"
+    out["Observations"] = used
+    missing = (f"{info.missing}; {info.n_missing_cells} missing cells"
+               + (f", {info.n_imputed_cells} imputed" if info.n_imputed_cells else "")
+               + (f", {info.n_coded_missing} answers coded as missing"
+                  if info.n_coded_missing else ""))
+    out["Missing values"] = missing
+    out["Case weights"] = ("yes (survey weights, rescaled to mean 1)" if info.weighted
+                           else "none")
+    if boot is None:
+        out["Bootstrap"] = "not run: no standard errors, p values or intervals"
+    else:
+        method_ci = result.settings.get("ci_method", "percentile")
+        out["Bootstrap"] = (f"{boot.n_valid} valid of {boot.n_resamples} resamples, seed "
+                            f"{boot.seed}, {boot.ci_level:.0%} {method_ci} intervals, "
+                            "two-sided p from t with n - 1 df")
+        if boot.failures:
+            out["Bootstrap"] += "; left out: " + "; ".join(
+                f"{v} ({k})" for k, v in boot.failures.items())
+    if m.scale is not None:
+        out["Item scale"] = f"{m.scale[0]:g} to {m.scale[1]:g}"
+    out["Settings"] = ", ".join(f"{k}={v}" for k, v in result.settings.items())
+    out["Software"] = f"csisem {__version__}"
+    return out
+
+
+def indicator_summary(result: PLSResult) -> pd.DataFrame:
+    """construct, indicator, wording, mean, sd, min, max of the rows used in the fit (mean
+    and sd weighted when there are case weights)."""
+    values = result.data.values if result.data is not None else None
+    rows = []
+    pairs = [(c.name, i) for c in result.model.constructs for i in c.indicators]
+    for j, (construct, ind) in enumerate(pairs):
+        col = values[:, j] if values is not None else np.array([np.nan])
+        rows.append((construct, ind.name, ind.wording, float(result.indicator_means[ind.name]),
+                     float(result.indicator_std[ind.name]), float(np.min(col)),
+                     float(np.max(col))))
+    return pd.DataFrame(rows, columns=["construct", "indicator", "wording", "mean", "sd", "min",
+                                       "max"])
+
+
+# ---- sections ----------------------------------------------------------------------------------
+def _data_section(result: PLSResult) -> str:
+    m = result.model
+    constructs = pd.DataFrame(
+        [(c.name, c.label or "", c.mode.value, len(c.indicators),
+          "; ".join(p for p in m.predecessors(c.name)) or "(exogenous)")
+         for c in m.constructs],
+        columns=["construct", "label", "mode", "indicators", "predictors"])
+    summary = indicator_summary(result)
+    weighted = " Means and SDs are weighted by the case weights." if (
+        result.data_info.weighted) else ""
+    return ("<h3>Constructs</h3>" + table(constructs)
+            + "<h3>Indicators</h3>" + table(summary, digits={"mean": 2, "sd": 2, "min": 0,
+                                                              "max": 0})
+            + note(f"Statistics of the {result.n_obs} rows used in the estimation.{weighted}"))
+
+
+def _diagram_section(result: PLSResult) -> str:
+    stars = (" Dashed grey arrows: not significant at .05." if result.bootstrap is not None
+             else "")
+    return figure_svg(result.plot(labels=True), "diagram",
+                      "Standardised path coefficients on the arrows, R² inside the endogenous "
+                      "constructs." + stars)
+
+
+def _boot_table(result: PLSResult, name: str) -> pd.DataFrame | None:
+    """The bootstrap summary ``name``, its ci_lower/ci_upper the chosen interval (percentile
+    or BCa, as in the result's own tables); None without a bootstrap."""
+    if result.bootstrap is None or name not in result.bootstrap.tables:
+        return None
+    frame = result.bootstrap.tables[name]
+    if result.settings.get("ci_method") == "bca":
+        frame = frame.drop(columns=["ci_lower", "ci_upper"]).rename(
+            columns={"bca_lower": "ci_lower", "bca_upper": "ci_upper"})
+    return frame
+
+
+def _lower(frame: pd.DataFrame) -> pd.DataFrame:
+    """The strict lower triangle of a square table, without its empty first row and last
+    column."""
+    mask = np.tril(np.ones(frame.shape, dtype=bool), k=-1)
+    return frame.where(mask).iloc[1:, :-1]
+
+
+def _measurement_section(result: PLSResult) -> str:
+    boot = result.bootstrap
+    outer = result.loadings.rename(columns={"estimate": "loading"})
+    outer = outer.assign(weight=result.weights["estimate"].to_numpy(),
+                         reliability=outer["loading"].to_numpy() ** 2).merge(
+        result.outer_vif, on=["construct", "indicator"], how="left")
+
+    def outer_flag(col: str, v: Any) -> bool:
+        return (col == "loading" and float(v) < LOADING_MIN) or (
+            col == "vif" and float(v) > VIF_MAX)
+
+    def quality_flag(col: str, v: Any) -> bool:
+        return (col in ("alpha", "rho_a", "rho_c") and float(v) < RELIABILITY_MIN) or (
+            col == "ave" and float(v) < AVE_MIN)
+
+    def htmt_flag(col: str, v: Any) -> bool:
+        return float(v) > HTMT_MAX
+
+    htmt_boot = _boot_table(result, "htmt")
+    parts = [
+        "<h3>Outer loadings, weights and collinearity</h3>",
+        table(outer, flag=outer_flag, stars="p_value" if boot is not None else None),
+        note(f"Standardised indicators. reliability = loading²; vif: variance inflation of "
+             f"the indicator within its block. Tinted: loadings below {LOADING_MIN} "
+             f"(indicator reliability below 0.5) and VIF above {VIF_MAX:g} (for Mode B "
+             "weights, 3.3 already deserves a look)."),
+        row("<h3>Construct reliability and convergent validity</h3>"
+            + table(result.quality[["construct", "alpha", "rho_a", "rho_c", "ave"]],
+                    flag=quality_flag)
+            + note(f"alpha: Cronbach; rho_a: Dijkstra-Henseler; rho_c: composite reliability; "
+                   f"ave: average variance extracted. Tinted: reliability below "
+                   f"{RELIABILITY_MIN}, AVE below {AVE_MIN}. A single-indicator construct has "
+                   "reliability 1 by definition.")
+            + "<h3>Fornell-Larcker criterion</h3>"
+            + table(result.fornell_larcker, index=True)
+            + note("Square root of the AVE on the diagonal, construct correlations below it: "
+                   "each diagonal value should exceed its row and column. HTMT (below) is the "
+                   "more reliable criterion."),
+            "<h3>Loadings and cross-loadings</h3>"
+            + figure_svg(_loadings_figure(result), "loadings",
+                         "Each indicator's correlation with every construct; its own "
+                         "construct framed.")),
+        "<h3>Discriminant validity: heterotrait-monotrait ratio (HTMT)</h3>",
+        row(table(_lower(result.htmt), index=True, flag=htmt_flag)
+            + note(f"Henseler et al. (2015): values above {HTMT_MAX} (0.90 for conceptually "
+                   "similar constructs) suggest a lack of discriminant validity."),
+            figure_svg(_htmt_figure(result), "htmt")),
+    ]
+    if htmt_boot is not None:
+        parts.append(collapsed(
+            "HTMT bootstrap intervals",
+            table(htmt_boot[["construct_1", "construct_2", "estimate", "ci_lower", "ci_upper"]],
+                  flag=lambda col, v: col == "ci_upper" and float(v) >= 1.0)
+            + note("An upper bound of 1 or more (tinted) means HTMT is not significantly "
+                   "below 1 (Henseler et al. 2015).")))
+    parts += [
+        "<h3>HTMT2 (geometric means)</h3>",
+        table(_lower(result.htmt2), index=True, flag=htmt_flag),
+        note("Roemer, Schuberth & Henseler (2021); consistent also when loadings differ "
+             "within a construct."),
+    ]
+    return "\n".join(parts)
+
+
+def _axes(size: tuple[float, float]) -> Any:
+    """Axes of a new constrained-layout figure of ``size`` inches (plotting helpers draw
+    into it), sized to sit next to a table."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, layout="constrained").add_subplot()
+
+
+def _loadings_figure(result: PLSResult) -> Any:
+    from ..plotting import loadings_heatmap
+
+    n = len(result.model.indicator_names)
+    return loadings_heatmap(result, ax=_axes((5.2, 0.9 + 0.3 * n)))
+
+
+def _htmt_figure(result: PLSResult) -> Any:
+    from ..plotting import htmt_heatmap
+
+    k = len(result.model.constructs)
+    return htmt_heatmap(result, ax=_axes((5.0, 0.9 + 0.36 * (k - 1))))
+
+
+def _effects_table(result: PLSResult) -> pd.DataFrame:
+    """Direct, indirect and total effects of the pairs with a total effect, with bootstrap
+    p values and intervals of the indirect and total effects when run."""
+    effects = result.effects[result.effects["total"].abs() > 0]
+    for name, prefix in (("indirect_effects", "indirect"), ("total_effects", "total")):
+        boot = _boot_table(result, name)
+        if boot is None:
+            continue
+        columns = {c: f"{prefix}_{c}" for c in ("p_value", "ci_lower", "ci_upper")}
+        effects = effects.merge(boot[["source", "target", *columns]].rename(columns=columns),
+                                on=["source", "target"], how="left")
+        if prefix == "indirect":
+            # No indirect route: the "interval" is a constant 0, not an inference.
+            none = effects["indirect"].abs() == 0
+            effects.loc[none, list(columns.values())] = np.nan
+    return effects
+
+
+def _structural_section(result: PLSResult) -> str:
+    boot = result.bootstrap
+    paths = result.paths
+    r2 = pd.DataFrame({"construct": result.r_squared.index,
+                       "r_squared": result.r_squared.to_numpy(),
+                       "adj_r_squared": result.adj_r_squared.to_numpy()})
+    r2_boot = _boot_table(result, "r_squared")
+    if r2_boot is not None:
+        r2 = r2.merge(r2_boot[["construct", "ci_lower", "ci_upper"]], on="construct",
+                      how="left")
+    f2 = result.f_squared.merge(result.inner_vif, on=["source", "target"], how="left")
+    parts = [
+        "<h3>Path coefficients</h3>",
+        table(paths, stars="p_value" if boot is not None else None),
+        note("Standardised coefficients."
+             + (f" {boot.ci_level:.0%} bootstrap intervals; stars: p < .05 (*), .01 (**), "
+                ".001 (***)." if boot is not None
+                else " No bootstrap was run: rerun with one (e.g. --bootstrap 5000) for "
+                     "standard errors, p values and intervals.")),
+        row("<h3>Explained variance (R²)</h3>" + table(r2),
+            "<h3>Effect sizes (f²) and inner VIF</h3>"
+            + table(f2, flag=lambda col, v: col == "vif" and float(v) > VIF_MAX)),
+        note("f² = (R²_included - R²_excluded) / (1 - R²_included), the model re-estimated "
+             "without the path; 0.02, 0.15 and 0.35 are read as small, medium and large "
+             f"(Cohen 1988). vif: collinearity of a construct's predictors, tinted above "
+             f"{VIF_MAX:g}; empty for a construct's only predictor."),
+        "<h3>Direct, indirect and total effects</h3>",
+        table(_effects_table(result)),
+        note("Pairs with a non-zero total effect."
+             + (" Bootstrap p values and intervals of the indirect and total "
+                "effects." if boot is not None else "")),
+    ]
+    mediated = result.mediated_effects
+    if not mediated.empty:
+        parts.append(collapsed(f"Specific indirect effects ({len(mediated)} routes)",
+                               table(mediated[["path", "mediators", "effect"]])))
+    return "\n".join(parts)
+
+
+def _fit_section(result: PLSResult) -> str:
+    parts = ["<h3>Discrepancy between the indicator correlations and the model</h3>",
+             table(result.fit, index=True),
+             note("Standardised root mean squared residual (SRMR) and the geodesic (d_G) and "
+                  "Euclidean (d_ULS) distances between the indicator correlations and those "
+                  "implied by the saturated model (constructs freely correlated) and by the "
+                  "estimated model. SRMR below 0.08 is commonly read as good fit (Henseler et "
+                  "al. 2016)."),
+             "<h3>Goodness of fit (GoF)</h3>",
+             f"<p>GoF = {result.gof:.3f}</p>",
+             note("Tenenhaus et al. (2004): the geometric mean of the average communality and "
+                  "the average R². It is not a test of model fit and cannot tell good models "
+                  "from bad ones (Henseler & Sarstedt 2013); it is shown for comparison with "
+                  "published studies."),
+             "<h3>Predictive relevance (Stone-Geisser Q²)</h3>"]
+    try:
+        q2 = result.q_squared(7)
+    except CSIError as exc:
+        parts.append(notice("Q² not computed.", str(exc)))
+    else:
+        parts += [table(q2, digits={"sse": 2, "sso": 0}),
+                  note("Blindfolding with omission distance 7 (cross-validated redundancy); "
+                       "Q² above 0 indicates predictive relevance for that construct.")]
+    return "\n".join(parts)
+
+
+def _index_section(result: PLSResult) -> str:
+    from ..plotting import index_plot
+
+    if result.model.scale is None:
+        return notice("No indices.", f"Model {result.model.name!r} has no item scale; add "
+                      "'scale: [lowest, highest]' to the spec to compute 0-100 indices.")
+    try:
+        index, impacts = result.index, result.impacts
+    except CSIError as exc:
+        return notice("Indices refused.", str(exc))
+    index_digits = {"estimate": 1, "std_error": 2, "ci_lower": 1, "ci_upper": 1,
+                     "ci_width": 1}
+    parts = [
+        "<h3>Index scores (0-100)</h3>",
+        row(table(index, digits=index_digits,
+                  flag=lambda col, v: col == "wide_ci" and bool(v))
+            + note("0-100 index per construct (ACSI method, Fornell et al. 1996): "
+                   "unstandardised weights normalised to sum to 1, applied to the indicator "
+                   "means."
+                   + (f" wide_ci: the bootstrap interval is wider than "
+                      f"{result.max_ci_width:g} points." if "wide_ci" in index else "")),
+            figure_svg(index_plot(index, ax=_axes((5.0, 1.0 + 0.42 * len(index)))), "index",
+                       "Index scores" + (" with bootstrap intervals." if "ci_lower" in index
+                                         else "."))),
+        "<h3>Impacts</h3>",
+        table(impacts[impacts["target"].isin(result.model.endogenous)],
+              digits={"impact": 2, "std_error": 2, "ci_lower": 2, "ci_upper": 2}),
+        note("Impact: the change in the target index when the driver index rises by 5 points, "
+             "the rest of the model held as estimated (ACSI). total_effect is the standardised "
+             "total effect."),
+    ]
+    return "\n".join(parts)
+
+
+def _ipma_section(result: PLSResult, target: str) -> str:
+    if result.model.scale is None:
+        return notice("No map.", "The importance-performance map needs 0-100 indices, and "
+                      f"model {result.model.name!r} has no item scale.")
+    try:
+        ipma = result.ipma(target)
+    except CSIError as exc:
+        return notice("Map not computed.", str(exc))
+    digits = {"importance": 3, "performance": 1}
+    label = result.model.construct(target).label
+    return "\n".join([
+        f"<p>Target construct: <strong>{esc(target)}</strong>"
+        + (f" ({esc(label)})" if label else "") + "</p>",
+        row(figure_svg(ipma.plot(ax=_axes((6.0, 4.4))), "ipma",
+                       "Drivers in the lower right (important, performing below average) are "
+                       "the priorities; dashed lines mark the means."),
+            "<h3>Constructs</h3>" + table(ipma.constructs, digits=digits)),
+        "<h3>Indicators</h3>", table(ipma.indicators, digits=digits),
+        note("Importance: total effect on the target per index point of the driver "
+             "(indicators: the driver's importance times the indicator's normalised weight). "
+             "Performance: the 0-100 index (indicators: the rescaled mean). Ringle & Sarstedt "
+             "(2016)."),
+    ])

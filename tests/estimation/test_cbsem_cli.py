@@ -1,0 +1,151 @@
+"""``csisem fit --method ml|mlr|gls|uls`` on the command line, run in-process.
+
+User errors (bad spec, data or option; unidentified model) exit with code 2 and one
+``csisem: error: ...`` line; warnings go to stderr and the fit still exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import csisem
+from csisem.cli import main
+
+POLDEM = """\
+ind60 =~ x1 + x2 + x3
+dem60 =~ y1 + y2 + y3 + y4
+dem65 =~ y5 + y6 + y7 + y8
+dem60 ~ ind60
+dem65 ~ ind60 + dem60
+y1 ~~ y5
+y2 ~~ y4 + y6
+y3 ~~ y7
+y4 ~~ y8
+y6 ~~ y8
+"""
+DATA = Path(__file__).parents[1] / "reference" / "data"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def poldem_spec(tmp_path: Path) -> Path:
+    path = tmp_path / "poldem.lav"
+    path.write_text(POLDEM, encoding="utf-8")
+    return path
+
+
+def test_fit_ecsi_by_ml_as_json(capsys):
+    code, out, err = run(capsys, "fit", "ecsi", "--data", "mobi", "--method", "ml",
+                         "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert (doc["model"], doc["method"], doc["n_obs"], doc["converged"]) == ("ECSI", "ml", 250,
+                                                                             True)
+    assert doc["fit"]["df"] == 241
+    assert doc["fit"]["chisq"] == pytest.approx(575.5713, abs=1e-3)  # lavaan 575.571
+    assert doc["near_singular"] is True
+    assert "csisem: warning: Near-singular construct correlations in model 'ECSI'" in err
+
+
+def test_fit_mlr_text_summary(capsys, poldem_spec):
+    code, out, _err = run(capsys, "fit", poldem_spec, "--data",
+                         DATA / "political_democracy.csv", "--method", "mlr")
+    assert code == 0
+    assert out.startswith("csisem — covariance-based SEM\n")
+    assert "Maximum likelihood, robust (MLR)" in out
+    assert "Chi-square" in out
+    assert "41.401" in out
+
+
+def test_fit_multi_group_and_fiml_options(capsys, tmp_path):
+    spec = tmp_path / "hs.lav"
+    spec.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n")
+    code, out, _ = run(capsys, "fit", spec, "--data", DATA / "holzinger_swineford.csv",
+                       "--method", "ml", "--group", "school", "--group-equal", "loadings",
+                       "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["fit"]["df"] == 54
+    assert doc["group_equal"] == ["loadings"]
+
+
+def test_fiml_from_the_command_line(capsys, poldem_spec):
+    code, out, err = run(capsys, "fit", poldem_spec, "--data",
+                         DATA / "political_democracy_missing.csv", "--method", "ml",
+                         "--missing", "fiml", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["fit"]["chisq"] == pytest.approx(31.7171, abs=1e-3)  # lavaan 31.717
+    assert "full-information maximum likelihood" in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--method", "ml", "--jobs", "2"], r"Option\(s\) n_jobs= do not apply to method='ml'"),
+    (["--method", "ml", "--scheme", "centroid"], r"Option\(s\) scheme= do not apply"),
+    (["--method", "pls", "--missing", "fiml"], r"Option\(s\) missing='fiml' do not apply"),
+    (["--method", "pls", "--group", "x"], r"Option\(s\) group= do not apply"),
+    (["--method", "ml", "--missing", "mean"], r"missing='mean' is not available for CB-SEM"),
+    (["--method", "ml", "--group-equal", "loadings"], r"needs group="),
+])
+def test_option_errors_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, "fit", "ecsi", "--data", "mobi", *argv)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("csisem: error: ")
+    assert re.search(message, err)
+
+
+def test_non_positive_definite_data_exits_2(capsys, tmp_path):
+    data = csisem.datasets.load_mobi().assign(CUEX2=lambda d: d["CUEX1"])
+    path = tmp_path / "dup.csv"
+    data.to_csv(path, index=False)
+    code, _, err = run(capsys, "fit", "ecsi", "--data", path, "--method", "ml")
+    assert code == 2
+    assert "csisem: error: The indicator covariance matrix is not positive definite" in err
+    assert "indicators 'CUEX1' and 'CUEX2' are perfectly correlated" in err
+
+
+def test_unidentified_model_exits_2(capsys, tmp_path):
+    spec = tmp_path / "unid.lav"
+    spec.write_text("A =~ a1 + a2\nB =~ b1 + b2 + b3\nA ~~ 0*B\n", encoding="utf-8")
+    rng = np.random.default_rng(0)
+    f = rng.standard_normal((200, 2))
+    data = pd.DataFrame({"a1": f[:, 0] + rng.standard_normal(200),
+                         "a2": f[:, 0] + rng.standard_normal(200),
+                         **{f"b{k}": f[:, 1] + rng.standard_normal(200) for k in (1, 2, 3)}})
+    path = tmp_path / "unid.csv"
+    data.to_csv(path, index=False)
+    code, _, err = run(capsys, "fit", spec, "--data", path, "--method", "ml")
+    assert code == 2
+    assert "csisem: error: Model 'unid' is not identified: the information matrix is " \
+           "singular" in err
+
+
+def test_composite_spec_exits_2(capsys, tmp_path):
+    spec = tmp_path / "comp.lav"
+    spec.write_text("A <~ a1 + a2\nB =~ b1 + b2 + b3\nB ~ A\n", encoding="utf-8")
+    path = tmp_path / "d.csv"
+    pd.DataFrame(np.random.default_rng(1).standard_normal((50, 5)),
+                 columns=["a1", "a2", "b1", "b2", "b3"]).to_csv(path, index=False)
+    code, _, err = run(capsys, "fit", spec, "--data", path, "--method", "ml")
+    assert code == 2
+    assert "CB-SEM needs reflective (common-factor) constructs" in err
+
+
+def test_non_convergence_warns_and_exits_0(capsys):
+    code, out, err = run(capsys, "fit", "ecsi", "--data", "mobi", "--method", "ml",
+                         "--max-iter", "2", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["converged"] is False
+    assert "csisem: warning: The CB-SEM fit of model 'ECSI' did not converge" in err
