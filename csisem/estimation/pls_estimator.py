@@ -178,11 +178,12 @@ class PLSEstimator:
                                                     float(model.scale[1])))
         # Resamples start from the original weights: same fixed point, fewer iterations.
         start = kernel.W[np.arange(len(design.indicators)), design.owner]
+        original = self.estimate_batch(design, S[None])  # same iterations as the fit
         return bootstrap_pls(
             prepared.centred(), S, lambda s: self.estimate_batch(design, s, start), statistics,
             n_resamples=self.bootstrap, seed=self.seed, n_jobs=self.n_jobs,
             ci_level=self.ci_level, n_obs=prepared.n_obs, case_weights=prepared.case_weights,
-            progress=self.progress)
+            progress=self.progress, original=original)
 
 
 def check_pls_structure(model: Model) -> None:

@@ -115,15 +115,20 @@ def bootstrap_pls(
     n_obs: int,
     case_weights: FloatArray | None = None,
     progress: bool | None = None,
+    original: BatchResult | None = None,
 ) -> BootstrapResult:
     """Bootstrap a PLS fit: draws, failures, and one summary table per statistic.
 
     ``X`` (N×J) is the centred indicator data the fit used, ``S`` its correlation matrix.
+    ``original`` is the fit itself as a one-element batch; pass it when ``fit_batch`` is
+    warm-started, so the point estimates in the tables are exactly the fit's (a warm start
+    iterates a little further and would move them by ~1e-10).
     """
     draws, failures, n_valid, used_seed = run_bootstrap(
         X, fit_batch, statistics, n_resamples=n_resamples, seed=seed, n_jobs=n_jobs,
         case_weights=case_weights, progress=progress)
-    original = fit_batch(S[None])
+    if original is None:
+        original = fit_batch(S[None])
     jk_counts = _jackknife_counts(X.shape[0], used_seed)
     if case_weights is not None:
         jk_counts = jk_counts * case_weights
