@@ -100,7 +100,8 @@ def test_converges_like_seminr() -> None:
 
 
 def test_bootstrap_standard_errors_agree_with_seminr_within_monte_carlo_error() -> None:
-    # seminr 0.2.1 bootstrap_model(nboot=5000, seed=1): tests/reference/generate_seminr_bootstrap.py.
+    # seminr 0.2.1 bootstrap_model(nboot=5000, seed=1), written by
+    # tests/reference/generate_seminr_bootstrap.py.
     # Two independent 5000-resample bootstraps: the relative SD of one SE estimate is about
     # sqrt((kurtosis - 1) / (4 B)) ~ 1/sqrt(2 B) = 1.0% (kurtosis of the draws 2.8-3.1), so
     # the relative difference of two has SD ~1.4%; 7% is 5 SD for each of the 12 paths
