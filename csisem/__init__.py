@@ -13,6 +13,8 @@ from .aggregate import Aggregation, aggregate
 from .api import fit
 from .cbsem_results import CBSEMResult
 from .estimation import CBSEMEstimator, PLSEstimator
+from .estimation.cbsem_compare import MethodComparison, compare
+from .estimation.cbsem_invariance import measurement_invariance
 from .estimation.mga import MGAResult, compare_groups
 from .estimation.micom import MICOMResult, micom
 from .groups import GroupFits, fit_groups
@@ -42,6 +44,7 @@ __all__ = [
     "Indicator",
     "MGAResult",
     "MICOMResult",
+    "MethodComparison",
     "Mode",
     "Model",
     "PLSEstimator",
@@ -49,6 +52,7 @@ __all__ = [
     "Path",
     "__version__",
     "aggregate",
+    "compare",
     "compare_groups",
     "datasets",
     "errors",
@@ -57,6 +61,7 @@ __all__ = [
     "list_models",
     "load_model",
     "load_spec",
+    "measurement_invariance",
     "micom",
     "parse_lavaan",
     "parse_spec",

@@ -73,7 +73,9 @@ def fit(
     method : ``"pls"`` (PLS path modelling), ``"plsc"`` (consistent PLS: reflective
         constructs corrected for measurement error, Dijkstra & Henseler 2015), or a
         covariance-based SEM estimator (common factors, lavaan's numbers): ``"ml"``,
-        ``"mlr"`` (robust), ``"gls"``, ``"uls"``; see :class:`~csisem.CBSEMEstimator`.
+        ``"mlr"`` (robust), ``"gls"``, ``"uls"``, ``"wls"`` (asymptotically distribution
+        free), ``"dwls"``, ``"fiml"`` (``"ml"`` with ``missing="fiml"``); see
+        :class:`~csisem.CBSEMEstimator`.
     scheme : PLS inner weighting scheme: ``"path"`` (default), ``"centroid"`` or
         ``"factorial"``.
     columns : renames data columns to indicator names, ``{data_column: indicator}``.

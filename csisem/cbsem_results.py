@@ -34,6 +34,10 @@ METHOD_TEXT = {
            "information), Yuan-Bentler scaled chi-square",
     "gls": "Generalised least squares (GLS)",
     "uls": "Unweighted least squares (ULS); normal-theory sandwich standard errors",
+    "wls": "Weighted least squares (WLS, asymptotically distribution free): weight the "
+           "inverse asymptotic covariance matrix of the sample (co)variances",
+    "dwls": "Diagonally weighted least squares (DWLS); standard errors from its own "
+            "information (lavaan's se = \"standard\", not robust)",
 }
 
 FIT_ROWS = [("chisq", "Chi-square"), ("df", "Degrees of freedom"), ("pvalue", "P-value"),
@@ -50,6 +54,11 @@ def _number(key: str, value: float) -> str:
     return f"{value:.0f}" if key in ("df", "npar", "ntotal") else f"{value:.3f}"
 
 
+def _rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON records of a parameter table, ``std_all`` written as ``std_estimate``."""
+    return _records(table.rename(columns={"std_all": "std_estimate"}))
+
+
 @dataclass(frozen=True, repr=False)
 class CBSEMResult(SummaryMixin):
     """The result of a covariance-based SEM fit (:class:`~csisem.CBSEMEstimator`).
@@ -62,6 +71,11 @@ class CBSEMResult(SummaryMixin):
     - ``paths``: source, target and the inference columns
     - ``loadings``: construct, indicator and the inference columns
     - ``r_squared``: Series by endogenous construct (by group and construct)
+    - ``effects``: direct, indirect and total effects of every source -> target pair with a
+      directed path, with delta-method standard errors, z, p and Wald intervals for the
+      indirect and total effects, and their standardised values (``*_std_all``); see
+      :mod:`~csisem.estimation.cbsem_effects`. With a bootstrap, ``bootstrap.effects`` has
+      their bootstrap standard errors and percentile intervals.
     - ``fit``: Series of fit measures named as lavaan's ``fitMeasures()`` with ``_`` for
       ``.`` (chisq, df, pvalue, cfi, tli, nfi, rmsea, rmsea_ci_lower, rmsea_ci_upper,
       rmsea_pvalue, srmr, gfi, agfi, logl, aic, bic, ...; for MLR also the ``*_scaled`` and
@@ -91,6 +105,7 @@ class CBSEMResult(SummaryMixin):
     paths: pd.DataFrame
     loadings: pd.DataFrame
     r_squared: pd.Series
+    effects: pd.DataFrame
     fit: pd.Series
     vcov: pd.DataFrame
     data_info: DataInfo
@@ -112,6 +127,7 @@ class CBSEMResult(SummaryMixin):
               max_iter: int, ci_level: float, group_equal: tuple[str, ...],
               bootstrap: CBSEMBootstrap | None = None) -> CBSEMResult:
         """Assemble the result from the pieces of :meth:`CBSEMEstimator.fit`."""
+        from .estimation.cbsem_effects import effects_table
         from .estimation.cbsem_tables import r_squared
 
         lead = ["group"] if spec.n_groups > 1 else []
@@ -127,6 +143,9 @@ class CBSEMResult(SummaryMixin):
                         n_dropped=sample.n_dropped, n_missing_cells=sample.n_missing_cells,
                         n_imputed_cells=0, missing=sample.missing,
                         n_coded_missing=sample.n_coded_missing, weighted=False)
+        p = spec.n_observed
+        sd_all = [np.sqrt(np.clip(np.diag(imp.sigma_all), 0, None))[p:] for imp in implied]
+        effects = effects_table(spec, state.kernel, state.theta, vcov, sd_all, ci_level)
         return cls(
             model=model, method=method.value, n_obs=sample.n_total, groups=sample.groups,
             group_sizes=sample.n_obs, converged=optim.converged, n_iter=optim.n_iter,
@@ -134,7 +153,7 @@ class CBSEMResult(SummaryMixin):
             near_singular=bool(admissibility.near_singular), warnings=notes,
             parameters=parameters, paths=paths.reset_index(drop=True),
             loadings=loadings.reset_index(drop=True),
-            r_squared=r_squared(spec, model.endogenous, implied), fit=fit,
+            r_squared=r_squared(spec, model.endogenous, implied), effects=effects, fit=fit,
             vcov=pd.DataFrame(vcov, index=names, columns=names), data_info=info,
             group_equal=group_equal, tol=tol, max_iter=max_iter, ci_level=ci_level,
             optimizer_message=optim.message, bootstrap=bootstrap, backend=backend,
@@ -209,6 +228,9 @@ class CBSEMResult(SummaryMixin):
         paths = self.paths[[*lead, "source", "target", *cols]]
         loadings = self.loadings[[*lead, "construct", "indicator", *cols]]
         r2 = self.r_squared.reset_index()
+        effects = self.effects[self.effects["indirect_std_error"].notna()][
+            [*lead, "source", "target", "direct", "indirect", "indirect_std_error",
+             "indirect_p_value", "total", "total_std_error", "total_p_value"]]
         other = self.parameters[self.parameters["op"].isin(["~~", "~1"])]
         other = other[[*lead, "lhs", "op", "rhs", "kind", *cols]]
         sections: tuple[Section, ...] = (
@@ -219,6 +241,9 @@ class CBSEMResult(SummaryMixin):
                             self.method == "mlr" else "")),
             Section("Paths", paths),
             Section("R²", r2),
+            Section("Indirect and total effects", effects,
+                    note="Unstandardised; delta-method standard errors. Pairs with a direct "
+                         "effect only are in result.effects."),
             Section("Loadings", loadings, note="std_all: completely standardised solution."),
             Section("Variances, covariances and means", other),
         )
@@ -228,6 +253,9 @@ class CBSEMResult(SummaryMixin):
                 "Bootstrap", b.table.drop(columns="kind"),
                 note=f"{b.n_valid} of {b.n_resamples} resamples (seed {b.seed}); standard "
                      f"deviation of the draws and {b.ci_level:.0%} percentile intervals."),)
+            if b.effects is not None:
+                boot_effects = b.effects[b.effects["indirect_std_error"].notna()]
+                sections += (Section("Bootstrap: indirect and total effects", boot_effects),)
         footer = "\n".join(f"WARNING: {w}" for w in self.warnings) or None
         return Summary(title="csisem — covariance-based SEM", header=header,
                        sections=sections, footer=footer)
@@ -240,7 +268,17 @@ class CBSEMResult(SummaryMixin):
                 f"df={self.fit['df']:.0f}>")
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict; the keys shared with :class:`PLSResult` mean the same."""
+        """A JSON-compatible dict; the keys shared with :class:`PLSResult` mean the same.
+
+        Keys: ``model``, ``method``, ``n_obs``, ``converged`` and ``paths``, ``loadings``,
+        ``r_squared`` as in PLS; ``fit`` with lavaan's measures (``_`` for ``.``) and
+        ``loglik`` (the same as ``logl``); ``covariances`` (every ``~~`` row: variances,
+        covariances, residual ones), ``intercepts`` (with a mean structure), ``effects``
+        and ``parameters``. Every parameter row carries ``estimate`` (unstandardised),
+        ``std_error``, ``z_value``, ``p_value``, ``ci_lower``, ``ci_upper`` and
+        ``std_estimate`` (the ``std_all`` column of the tables); fixed parameters (a marker
+        loading fixed at 1) have null ``std_error``, ``z_value`` and ``p_value``.
+        """
         r2 = self.r_squared
         if isinstance(r2.index, pd.MultiIndex):
             r2_out: dict[str, Any] = {}
@@ -248,6 +286,8 @@ class CBSEMResult(SummaryMixin):
                 r2_out.setdefault(str(g), {})[str(c)] = _plain(v)
         else:
             r2_out = {str(k): _plain(v) for k, v in r2.items()}
+        fit = {str(k): _plain(v) for k, v in self.fit.items()}
+        fit["loglik"] = fit.get("logl")
         correlations = (_square(self.construct_correlations) if len(self.groups) == 1 else
                         {g: _square(pd.DataFrame(self.construct_correlations.loc[g]))
                          for g in self.groups})
@@ -264,16 +304,22 @@ class CBSEMResult(SummaryMixin):
                         zip(self.groups, self.group_sizes, strict=True)]
                        if len(self.groups) > 1 else None),
             "group_equal": list(self.group_equal),
-            "paths": _records(self.paths),
-            "loadings": _records(self.loadings),
+            "paths": _rows(self.paths),
+            "loadings": _rows(self.loadings),
             "r_squared": r2_out,
-            "fit": {str(k): _plain(v) for k, v in self.fit.items()},
-            "parameters": _records(self.parameters),
+            "fit": fit,
+            "covariances": _rows(self._other("~~")),
+            "intercepts": _rows(self._other("~1")) if (self.parameters["op"] == "~1").any()
+            else None,
+            "effects": _records(self.effects),
+            "parameters": _rows(self.parameters),
             "construct_correlations": correlations,
             "bootstrap": (None if self.bootstrap is None else {
                 "n_resamples": self.bootstrap.n_resamples, "n_valid": self.bootstrap.n_valid,
                 "seed": self.bootstrap.seed, "ci_level": self.bootstrap.ci_level,
-                "parameters": _records(self.bootstrap.table)}),
+                "parameters": _records(self.bootstrap.table),
+                "effects": (None if self.bootstrap.effects is None
+                            else _records(self.bootstrap.effects))}),
             "data": {
                 "n_total": self.data_info.n_total,
                 "n_dropped": self.data_info.n_dropped,
@@ -282,6 +328,13 @@ class CBSEMResult(SummaryMixin):
                 "n_coded_missing": self.data_info.n_coded_missing,
             },
         }
+
+    def _other(self, op: str) -> pd.DataFrame:
+        """The ``~~`` or ``~1`` rows of :attr:`parameters` (lhs, rhs, kind, inference)."""
+        lead = ["group"] if len(self.groups) > 1 else []
+        rows = self.parameters[self.parameters["op"] == op]
+        cols = ["lhs", "rhs"] if op == "~~" else ["lhs"]
+        return rows[[*lead, *cols, "kind", "free", *INFERENCE]]
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as a JSON string."""

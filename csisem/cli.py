@@ -2,7 +2,8 @@
 
 Commands: ``models`` (the catalogue), ``show`` (describe a model, or print it as YAML or
 lavaan syntax), ``validate`` (check a spec, and data against it), ``fit`` (text summary or
-JSON; ``--by`` fits per group) and ``aggregate`` (industry, sector and national indices).
+JSON; ``--by`` fits per group), ``compare`` (one model by several methods) and
+``aggregate`` (industry, sector and national indices).
 Run ``csisem --help`` or ``csisem COMMAND --help`` for the options.
 
 Exit codes: 0 on success; 2 for a user error (bad spec, data or option, and bad command-line
@@ -191,6 +192,43 @@ def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
         out.write(text + "\n")
 
 
+# ---- one model by several methods (csisem.compare) ------------------------------------------
+def _cmd_compare(args: argparse.Namespace, out: TextIO) -> None:
+    from .estimation.cbsem_compare import compare
+
+    methods = [part.strip() for part in args.methods.split(",") if part.strip()]
+    result = compare(args.spec, args.data, methods=methods,
+                     columns=_parse_columns(args.columns), missing=args.missing,
+                     missing_codes=_parse_codes(args.missing_codes))
+    _emit(result.to_json() if args.format == "json" else result.summary().as_text(), args,
+          out)
+
+
+def _add_compare_parser(sub: argparse._SubParsersAction[Any],
+                        spec_help: str, data_help: str, columns_help: str) -> None:
+    p = sub.add_parser(
+        "compare", help="fit one model by several methods and compare paths and R²",
+        description="Fit SPEC to --data by each of --methods and print the standardised "
+        "path coefficients (PLS estimates; std_all for CB-SEM) and R² side by side.")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the full traceback of an unexpected error")
+    p.add_argument("spec", metavar="SPEC", help=spec_help)
+    p.add_argument("--data", metavar="FILE", required=True, help=data_help)
+    p.add_argument("--methods", default="pls,plsc,ml", metavar="METHODS",
+                   help="comma-separated methods (default pls,plsc,ml; any of "
+                        + ", ".join(m.value for m in Method) + ")")
+    p.add_argument("--columns", metavar="MAP", help=columns_help)
+    p.add_argument("--missing", choices=[m.value for m in MissingPolicy], default="listwise",
+                   help="missing-value handling for every method (default: listwise)")
+    p.add_argument("--missing-codes", metavar="CODES", dest="missing_codes",
+                   help="values meaning missing, e.g. 98,99")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text tables (default) or one JSON object")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --output file")
+    p.set_defaults(func=_cmd_compare)
+
+
 # ---- per-group fits and aggregation (csisem.fit_groups, csisem.aggregate) --------------------
 def _emit(text: str, args: argparse.Namespace, out: TextIO) -> None:
     """Write ``text`` to ``--output`` (refusing to overwrite without ``--force``) or ``out``."""
@@ -340,6 +378,7 @@ examples:
   csisem fit ecsi --data mobi --bootstrap 5000 --seed 1     with bootstrap inference
   csisem fit ecsi --data mobi --method ml         covariance-based SEM (lavaan's numbers)
   csisem fit my.lav --data survey.csv --method mlr --missing fiml    robust ML, FIML
+  csisem compare ecsi --data mobi --methods pls,plsc,ml     paths and R² by method
   csisem ipma ecsi --data mobi --target CUSL -o map.png     importance-performance map
   csisem fit ecsi --data survey.csv --by company --bootstrap 1000 --seed 1 --jobs 2 \
       --format json -o fits.json                  one fit per company (with draws)
@@ -508,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="FILE", required=True, help=data_help)
     p.add_argument("--method", choices=[m.value for m in Method], default="pls",
                    help="pls (default), plsc, or covariance-based SEM: ml, mlr (robust), gls, "
-                        "uls")
+                        "uls, wls (distribution free), dwls, fiml (ml with --missing fiml)")
     p.add_argument("--scheme", choices=[s.value for s in InnerScheme], default=None,
                    help="PLS inner weighting scheme (default: path)")
     p.add_argument("--columns", metavar="MAP", help=columns_help)
@@ -551,6 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ipma_parser(sub, spec_help, data_help, columns_help)
     _add_report_parser(sub, spec_help, data_help, columns_help)
     _add_aggregate_parser(sub)
+    _add_compare_parser(sub, spec_help, data_help, columns_help)
     return parser
 
 

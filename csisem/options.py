@@ -23,7 +23,10 @@ class Method(str, Enum):
     are covariance-based SEM (common factors, lavaan's estimators): ``ml`` maximum likelihood
     with standard errors from the expected information; ``mlr`` the same estimates with
     Huber-White standard errors (observed information) and the Yuan-Bentler scaled chi-square;
-    ``gls`` generalised and ``uls`` unweighted least squares.
+    ``gls`` generalised and ``uls`` unweighted least squares; ``wls`` weighted least squares
+    with the asymptotic covariance matrix of the sample (co)variances as weight
+    (asymptotically distribution free, Browne 1984) and ``dwls`` with its diagonal; ``fiml``
+    is ``ml`` with ``missing="fiml"`` (full-information ML, lavaan's ``missing = "ml"``).
     """
 
     PLS = "pls"
@@ -32,6 +35,9 @@ class Method(str, Enum):
     MLR = "mlr"
     GLS = "gls"
     ULS = "uls"
+    WLS = "wls"
+    DWLS = "dwls"
+    FIML = "fiml"
 
     @property
     def is_cbsem(self) -> bool:
@@ -80,7 +86,8 @@ class GroupEqual(str, Enum):
     REGRESSIONS = "regressions"
 
 
-CBSEM_METHODS = frozenset({Method.ML, Method.MLR, Method.GLS, Method.ULS})
+CBSEM_METHODS = frozenset({Method.ML, Method.MLR, Method.GLS, Method.ULS, Method.WLS,
+                           Method.DWLS, Method.FIML})
 
 E = TypeVar("E", bound=Enum)
 

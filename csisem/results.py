@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._typing import FloatArray
-from .errors import OptionError
+from .errors import ConvergenceWarning, OptionError
 from .models.model import Model
 from .summary import Section, Summary, SummaryMixin
 
@@ -171,7 +172,19 @@ class PLSResult(SummaryMixin):
             # PLSc: R² without the path from the corrected construct correlations.
             return f_squared(self.design, self.correlation, self.kernel, reestimate=False)
         estimator = PLSEstimator(scheme=self.scheme, tol=self.tol, max_iter=self.max_iter)
-        return f_squared(self.design, self.correlation, self.kernel, estimator)
+        # The reduced models re-run PLS; report their non-convergence once, not once each.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            table = f_squared(self.design, self.correlation, self.kernel, estimator)
+        failed = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+        for w in caught:
+            if not issubclass(w.category, ConvergenceWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if failed:
+            warnings.warn(f"f²: {len(failed)} of the reduced models (one per path) did not "
+                          f"converge in max_iter={self.max_iter} iterations; their f² values "
+                          "are not reliable.", ConvergenceWarning, stacklevel=2)
+        return table
 
     @cached_property
     def fit(self) -> pd.DataFrame:

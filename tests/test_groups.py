@@ -230,7 +230,7 @@ def test_simulate_companies_rejects_bad_counts(mini, kwargs, message):
 def test_non_converged_group_is_flagged_and_warned(mini, survey):
     one = survey[survey["company"] == "C1"]
     with pytest.warns(ConvergenceWarning, match=r"In 1 group\(s\) \(company='C1'\): PLS did "
-                                                r"not converge in 1 iterations"):
+                                                r"not converge in 1 iteration "):
         fits = csisem.fit_groups(mini, one, "company", max_iter=1)
     assert fits.groups["status"].tolist() == [GroupStatus.NOT_CONVERGED.value]
     assert not fits.groups["converged"].iloc[0]

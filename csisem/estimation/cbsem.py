@@ -11,8 +11,9 @@ The pipeline of :meth:`CBSEMEstimator.fit`:
    scoring on lavaan's objective (:mod:`~.cbsem_objective`), which converges to a tolerance
    scaled by N and is checked by csisem, not semopy;
 4. standard errors come from the expected information (ML), the observed information
-   (FIML), a Huber-White sandwich with observed information (MLR, lavaan's default) or the
-   least-squares sandwich (GLS, ULS); a singular information matrix means the model is not
+   (FIML), a Huber-White sandwich with observed information (MLR, lavaan's default), the
+   least-squares sandwich (ULS) or the estimator's own information (GLS, WLS, DWLS:
+   lavaan's ``se = "standard"``); a singular information matrix means the model is not
    identified (:class:`~csisem.errors.EstimationError`);
 5. fit indices as lavaan defines them (:mod:`~.cbsem_fit`), and the checks for Heywood
    cases and near-singular construct correlations (typed warnings, flags on the result).
@@ -20,6 +21,7 @@ The pipeline of :meth:`CBSEMEstimator.fit`:
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
@@ -34,12 +36,13 @@ from ..models.model import Model
 from ..options import GroupEqual, Method, MissingPolicy, coerce
 from .cbsem_data import SampleData, sample_data
 from .cbsem_measures import fit_measures
-from .cbsem_objective import LSObjective, MLObjective, minimize, numerical_hessian
+from .cbsem_objective import Block, LSObjective, MLObjective, minimize, numerical_hessian
 from .cbsem_ram import RAMKernel
 from .cbsem_semopy import semopy_start
 from .cbsem_spec import CBSEMSpec, build_spec, start_values
 from .cbsem_syntax import check_cbsem_structure
 from .cbsem_tables import check_admissibility, parameter_table
+from .cbsem_wls import WLSObjective
 
 if TYPE_CHECKING:
     from ..cbsem_results import CBSEMResult
@@ -51,12 +54,18 @@ __all__ = ["CBSEMEstimator", "CBSEMState"]
 # unidentified but estimable (lavaan too), gives ~1e-6.
 SINGULAR = 1e-10
 
+LIKELIHOOD_METHODS = (Method.ML, Method.MLR)
+# lavaan fits these to the unbiased covariance matrix (denominator n - 1) and uses N - G in
+# the test statistic, the standard errors and the RMSEA (lav_utils_get_ntotal).
+UNBIASED_METHODS = (Method.GLS, Method.WLS, Method.DWLS)
+Objective = MLObjective | LSObjective | WLSObjective
+
 
 class CBSEMState:
     """What a fit leaves behind for later statistics (modification indices): the
     parameter table, the kernel, the objective and the estimates. Not part of the API."""
 
-    def __init__(self, spec: CBSEMSpec, kernel: RAMKernel, objective: MLObjective | LSObjective,
+    def __init__(self, spec: CBSEMSpec, kernel: RAMKernel, objective: Objective,
                  theta: FloatArray, sample: SampleData, model: Model) -> None:
         self.spec = spec
         self.kernel = kernel
@@ -67,14 +76,19 @@ class CBSEMState:
 
 
 class CBSEMEstimator:
-    """Covariance-based SEM by maximum likelihood (and GLS/ULS), with lavaan's numbers.
+    """Covariance-based SEM by maximum likelihood (and GLS/ULS/WLS/DWLS), with lavaan's
+    numbers.
 
     Parameters
     ----------
     method : ``"ml"`` (default; standard errors from the expected information, or the
         observed one with FIML), ``"mlr"`` (ML estimates, Huber-White standard errors with
         observed information and the Yuan-Bentler scaled chi-square, as lavaan's MLR),
-        ``"gls"`` or ``"uls"``.
+        ``"gls"``, ``"uls"``, ``"wls"`` (weight: the inverse of the asymptotic covariance
+        matrix of the sample (co)variances, lavaan's ``estimator = "WLS"`` for continuous
+        data, also called ADF), ``"dwls"`` (its diagonal; lavaan's ``"DWLS"`` with its
+        standard errors ``se = "standard"``) or ``"fiml"`` (``"ml"`` with full-information
+        ML for missing data; the same as ``missing="fiml"`` in :meth:`fit`).
     tol : convergence tolerance on ``N g' I^-1 g`` (the squared length of the next Fisher
         scoring step in standard-error units); default 1e-12.
     max_iter : iteration limit of csisem's optimiser (default 500).
@@ -95,7 +109,10 @@ class CBSEMEstimator:
                  max_iter: int = 500, ci_level: float = 0.95,
                  group_equal: Iterable[GroupEqual | str] = (), bootstrap: int = 0,
                  seed: int | None = None) -> None:
-        self.method = coerce(Method, method, arg="method")
+        method = coerce(Method, method, arg="method")
+        # "fiml" is ML with missing="fiml" (lavaan: estimator "ML", missing "ml").
+        self.full_information = method is Method.FIML
+        self.method = Method.ML if self.full_information else method
         if not self.method.is_cbsem:
             choices = ", ".join(repr(m.value) for m in Method if m.is_cbsem)
             raise OptionError(f"method={self.method.value!r} is not a CB-SEM method; "
@@ -113,7 +130,7 @@ class CBSEMEstimator:
         if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) \
                 or bootstrap < 0:
             raise OptionError(f"bootstrap={bootstrap!r} must be a non-negative integer.")
-        if bootstrap and self.method in (Method.GLS, Method.ULS):
+        if bootstrap and self.method not in LIKELIHOOD_METHODS:
             raise OptionError(f"bootstrap= is available with method='ml' or 'mlr', not "
                               f"{self.method.value!r}.")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
@@ -131,7 +148,8 @@ class CBSEMEstimator:
         equal = (f", group_equal={[g.value for g in self.group_equal]}"
                  if self.group_equal else "")
         boot = f", bootstrap={self.bootstrap}, seed={self.seed}" if self.bootstrap else ""
-        return (f"CBSEMEstimator(method={self.method.value!r}, tol={self.tol:g}, "
+        name = "fiml" if self.full_information else self.method.value
+        return (f"CBSEMEstimator(method={name!r}, tol={self.tol:g}, "
                 f"max_iter={self.max_iter}{equal}{boot})")
 
     def fit(self, model: Model, data: Any, *, columns: Mapping[str, str] | None = None,
@@ -141,9 +159,9 @@ class CBSEMEstimator:
         """Estimate ``model`` on ``data`` (a DataFrame with one column per indicator).
 
         ``missing`` is ``"listwise"`` or ``"fiml"`` (full-information ML; methods ``ml``
-        and ``mlr``). ``group`` names a data column: one model per group, with the
-        parameters in ``group_equal`` held equal. ``columns`` and ``missing_codes`` are as
-        in :func:`csisem.data.prepare_data`.
+        and ``mlr``; ``method="fiml"`` implies it). ``group`` names a data column: one model
+        per group, with the parameters in ``group_equal`` held equal. ``columns`` and
+        ``missing_codes`` are as in :func:`csisem.data.prepare_data`.
 
         Returns
         -------
@@ -162,16 +180,18 @@ class CBSEMEstimator:
         """
         check_cbsem_structure(model)
         policy = coerce(MissingPolicy, missing, arg="missing")
+        if self.full_information and policy is not MissingPolicy.MEAN:
+            policy = MissingPolicy.FIML
         if policy is MissingPolicy.MEAN:
             raise OptionError("missing='mean' is not available for CB-SEM: mean imputation "
                               "shrinks the covariances. Use missing='listwise' or 'fiml'.")
-        if policy is MissingPolicy.FIML and self.method in (Method.GLS, Method.ULS):
+        if policy is MissingPolicy.FIML and self.method not in LIKELIHOOD_METHODS:
             raise OptionError(f"missing='fiml' needs a likelihood: use method='ml' or 'mlr', "
                               f"not {self.method.value!r}.")
         if self.group_equal and group is None:
             raise OptionError("group_equal= holds parameters equal across groups; it needs "
                               "group= (the column that defines the groups).")
-        if group is not None and self.method in (Method.GLS, Method.ULS):
+        if group is not None and self.method not in LIKELIHOOD_METHODS:
             raise OptionError(f"group= (multi-group) is available with method='ml' or 'mlr', "
                               f"not {self.method.value!r}.")
         sample = sample_data(model, data, group=group, columns=columns, missing=policy,
@@ -196,9 +216,15 @@ class CBSEMEstimator:
 
         kernel = RAMKernel.from_spec(spec)
         N = sample.n_total
+        objective: Objective
+        blocks = list(sample.blocks)
+        if self.method in UNBIASED_METHODS:
+            blocks = [_unbiased(b) for b in blocks]
         if self.method in (Method.GLS, Method.ULS):
-            objective: MLObjective | LSObjective = LSObjective(
-                kernel, list(sample.blocks), weight=self.method.value, n_total=N)
+            objective = LSObjective(kernel, blocks, weight=self.method.value, n_total=N)
+        elif self.method in (Method.WLS, Method.DWLS):
+            objective = WLSObjective(kernel, blocks, diagonal=self.method is Method.DWLS,
+                                     n_total=N)
         else:
             objective = MLObjective(kernel, list(sample.blocks), use_means=spec.meanstructure,
                                     n_total=N)
@@ -221,7 +247,8 @@ class CBSEMEstimator:
                     "simplify the model.")
             warnings.warn(text, ConvergenceWarning, stacklevel=4)
             notes.append(text)
-        vcov, information = _vcov(self.method, objective, opt.theta, N, sample.fiml)
+        vcov, information = _vcov(self.method, objective, opt.theta, N, sample.fiml,
+                                  len(sample.groups))
         _check_identified(model, spec, information)
         implied = kernel.implied(opt.theta)
         parameters = parameter_table(spec, opt.theta, vcov, implied, self.ci_level)
@@ -280,10 +307,19 @@ def _one_blas_thread() -> Any:
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _vcov(method: Method, objective: MLObjective | LSObjective, theta: FloatArray, N: int,
-          fiml: bool) -> tuple[FloatArray, dict[str, FloatArray]]:
+def _unbiased(block: Block) -> Block:
+    """``block`` with its covariance matrix on denominator n - 1 (complete data)."""
+    return dataclasses.replace(block, cov=block.cov * block.n / (block.n - 1))
+
+
+def _vcov(method: Method, objective: Objective, theta: FloatArray, N: int,
+          fiml: bool, n_groups: int) -> tuple[FloatArray, dict[str, FloatArray]]:
     """Covariance matrix of the estimates (K × K) and the information matrices used."""
     parts: dict[str, FloatArray] = {}
+    if isinstance(objective, WLSObjective):
+        info = objective.expected_information(theta)
+        parts["information"] = info
+        return _inverse(info) / (N - n_groups), parts
     if method is Method.ML:
         if fiml:
             info = numerical_hessian(objective.gradient, theta)
@@ -304,7 +340,7 @@ def _vcov(method: Method, objective: MLObjective | LSObjective, theta: FloatArra
     parts["information"] = H
     H_inv = _inverse(H)
     if method is Method.GLS:
-        return 2 * H_inv / N, parts
+        return 2 * H_inv / (N - n_groups), parts
     meat = _uls_meat(objective, theta)
     return H_inv @ meat @ H_inv / N, parts
 

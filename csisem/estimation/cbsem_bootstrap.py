@@ -3,9 +3,10 @@
 Rows are resampled with replacement within each group (so group sizes stay fixed); each
 resample is refitted by csisem's optimiser started at the original estimates (no semopy), and
 the free parameters of the resamples give bootstrap standard errors (SD, n - 1) and
-percentile intervals. A resample whose fit fails (a covariance matrix that is not positive
-definite, no convergence) is left out and counted. Under FIML the resampled rows keep their
-missing cells.
+percentile intervals, also of the indirect and total effects
+(:func:`~csisem.estimation.cbsem_effects.effect_draws`). A resample whose fit fails (a
+covariance matrix that is not positive definite, no convergence) is left out and counted.
+Under FIML the resampled rows keep their missing cells.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._typing import FloatArray
+from .cbsem_effects import effect_draws
 from .cbsem_objective import LOG_2PI, Block, MLObjective, minimize
 
 if TYPE_CHECKING:
@@ -28,7 +30,9 @@ __all__ = ["CBSEMBootstrap", "bootstrap_cbsem"]
 @dataclass(frozen=True)
 class CBSEMBootstrap:
     """Bootstrap results: ``table`` has one row per free parameter (lhs, op, rhs[, group],
-    estimate, boot_mean, std_error, ci_lower, ci_upper); ``draws`` (n_valid × K) the
+    estimate, boot_mean, std_error, ci_lower, ci_upper); ``effects`` one row per
+    source -> target pair ([group], source, target, indirect, indirect_std_error,
+    indirect_ci_lower, indirect_ci_upper and the same for total); ``draws`` (n_valid × K) the
     resampled estimates."""
 
     table: pd.DataFrame
@@ -38,6 +42,7 @@ class CBSEMBootstrap:
     n_failed: int
     seed: int | None
     ci_level: float
+    effects: pd.DataFrame | None = None
 
 
 def _complete_block(g: int, X: FloatArray) -> Block:
@@ -104,5 +109,6 @@ def bootstrap_cbsem(state: CBSEMState, *, n_resamples: int, seed: int | None,
     })
     if state.spec.n_groups > 1:
         table.insert(0, "group", [state.spec.groups[int(g)] for g in rows["group"]])
+    effects = effect_draws(state.spec, state.kernel, D, state.theta, ci_level)
     return CBSEMBootstrap(table=table, draws=D, n_resamples=n_resamples, n_valid=len(D),
-                          n_failed=failed, seed=seed, ci_level=ci_level)
+                          n_failed=failed, seed=seed, ci_level=ci_level, effects=effects)

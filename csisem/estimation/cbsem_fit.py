@@ -242,8 +242,12 @@ def other_indices(X2: float, df: float, N: int, npar: int) -> dict[str, float]:
     if not np.isfinite(X2) or df <= 0:
         return {"cn_05": float("nan"), "cn_01": float("nan"),
                 "mfi": float(np.exp(-0.5 * (X2 - df) / N)), "ecvi": X2 / N + 2 * npar / N}
-    return {"cn_05": float(stats.chi2.ppf(0.95, df) / (X2 / N) + 1),
-            "cn_01": float(stats.chi2.ppf(0.99, df) / (X2 / N) + 1),
+    if X2 <= 0:  # a perfect fit (or one rounded below 0): any N is "critical" (lavaan: Inf)
+        cn_05 = cn_01 = float("inf")
+    else:
+        cn_05 = float(stats.chi2.ppf(0.95, df) / (X2 / N) + 1)
+        cn_01 = float(stats.chi2.ppf(0.99, df) / (X2 / N) + 1)
+    return {"cn_05": cn_05, "cn_01": cn_01,
             "mfi": float(np.exp(-0.5 * (X2 - df) / N)), "ecvi": X2 / N + 2 * npar / N}
 
 

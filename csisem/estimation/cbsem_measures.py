@@ -3,6 +3,12 @@
 The baseline model is fitted here: the independence model of the indicators, by the same
 estimator and on the same data (closed form for ML, where its estimates are the sample
 variances and means, or their observed-case versions under FIML).
+
+GLS, WLS and DWLS follow lavaan's conventions for estimators other than ML: they are fitted
+to the unbiased covariance matrix (denominator n - 1), their statistic is ``(N - G)`` times
+the minimised discrepancy (``N - G`` rather than N), and RMSEA, Hoelter's CN, MFI and ECVI
+use ``N - G`` as the sample size (lavaan's ``lav_utils_get_ntotal``); residual-based
+measures (SRMR, GFI) compare the implied covariances with that unbiased matrix.
 """
 
 from __future__ import annotations
@@ -27,18 +33,22 @@ from .cbsem_fit import (
 from .cbsem_objective import LSObjective, MLObjective, minimize, numerical_hessian
 from .cbsem_ram import RAMKernel
 from .cbsem_spec import CBSEMSpec, build_independence_spec, build_saturated_spec
+from .cbsem_wls import WLSObjective
 
 __all__ = ["fit_measures"]
 
 
 def fit_measures(method: Method, spec: CBSEMSpec, kernel: RAMKernel,
-                 objective: MLObjective | LSObjective, theta: FloatArray, sample: SampleData,
-                 df: int, *, vcov_parts: dict[str, FloatArray]) -> pd.Series:
+                 objective: MLObjective | LSObjective | WLSObjective, theta: FloatArray,
+                 sample: SampleData, df: int, *,
+                 vcov_parts: dict[str, FloatArray]) -> pd.Series:
     """lavaan's ``fitMeasures()`` for this fit, with ``_`` for ``.`` in the names."""
     N = sample.n_total
     G = len(sample.groups)
     npar = spec.n_free
     likelihood = method in (Method.ML, Method.MLR)
+    # the sample size of RMSEA, CN, MFI and ECVI (see the module docstring)
+    n_fit = N if likelihood or method is Method.ULS else N - G
     X2, logl = _statistic(method, objective, theta, sample)
     baseline = _baseline(method, spec, objective, sample)
     X2b, dfb = baseline["chisq"], baseline["df"]
@@ -80,32 +90,54 @@ def fit_measures(method: Method, spec: CBSEMSpec, kernel: RAMKernel,
     out["ntotal"] = N
     out["bic2"] = out.pop("bic2")
     out.update({k: v for k, v in robust.items() if k.startswith("scaling_factor")})
-    out.update(rmsea(X2, df, N, G))
+    out.update(rmsea(X2, df, n_fit, G))
     out.update({k: v for k, v in robust.items() if k.startswith("rmsea")})
     implied = kernel.implied(theta)
     sigmas = [imp.sigma for imp in implied]
     mus = [imp.mu for imp in implied]
-    out.update(residual_indices(sample.covs, sigmas, sample.means, mus, sample.n_obs,
+    # the covariance matrices the model was fitted to (unbiased for GLS, WLS, DWLS)
+    covs = ([b.cov for b in objective.blocks] if isinstance(objective, LSObjective | WLSObjective)
+            else list(sample.covs))
+    out.update(residual_indices(covs, sigmas, sample.means, mus, sample.n_obs,
                                 meanstructure=spec.meanstructure))
-    out.update(other_indices(X2, df, N, npar))
-    weights = _gfi_weights(method, sample, sigmas)
-    out.update(gfi(sample.covs, sigmas, sample.means, mus, weights, sample.n_obs,
-                   meanstructure=spec.meanstructure, df=df))
+    out.update(other_indices(X2, df, n_fit, npar))
+    if isinstance(objective, WLSObjective):
+        out.update(_gfi_wls(objective, theta, df))
+    else:
+        weights = _gfi_weights(method, covs, sigmas)
+        out.update(gfi(covs, sigmas, sample.means, mus, weights, sample.n_obs,
+                       meanstructure=spec.meanstructure, df=df))
     return pd.Series(out, dtype=float, name="value")
 
 
-def _statistic(method: Method, objective: MLObjective | LSObjective, theta: FloatArray,
-               sample: SampleData) -> tuple[float, float]:
-    """The test statistic and the log-likelihood (NaN for GLS/ULS)."""
+def _gfi_wls(objective: WLSObjective, theta: FloatArray, df: int) -> dict[str, float]:
+    """GFI, AGFI, PGFI with the WLS/DWLS weight: ``1 - e'We / s'Ws`` per group."""
+    residuals = objective.residuals(theta)
+    assert residuals is not None
+    value = 0.0
+    nel = 0
+    for b, s, e, W in zip(objective.blocks, objective.s, residuals, objective.W, strict=True):
+        value += b.n / objective.n_total * (1 - float(e @ W @ e) / float(s @ W @ s))
+        nel += len(s)
+    agfi = 1 - (nel / df) * (1 - value) if df > 0 else 1.0
+    return {"gfi": value, "agfi": agfi, "pgfi": (df / nel) * value}
+
+
+def _statistic(method: Method, objective: MLObjective | LSObjective | WLSObjective,
+               theta: FloatArray, sample: SampleData) -> tuple[float, float]:
+    """The test statistic and the log-likelihood (NaN for GLS/ULS/WLS/DWLS)."""
     N = sample.n_total
     f = objective.value(theta)
+    n_ls = N - len(sample.groups)
+    if isinstance(objective, WLSObjective):
+        return 2 * n_ls * f, float("nan")
     if method in (Method.ML, Method.MLR):
         if sample.fiml:
             logl = -N * f
             return 2 * (sample.h1_logl - logl), logl
         return 2 * N * f, sample.h1_logl - N * f
     if method is Method.GLS:
-        return N * f, float("nan")
+        return n_ls * f, float("nan")
     assert isinstance(objective, LSObjective)
     return browne_residual(objective, theta), float("nan")
 
@@ -131,7 +163,8 @@ def browne_residual(objective: LSObjective, theta: FloatArray) -> float:
     return objective.n_total * (a - float(b @ np.linalg.solve(H, b)))
 
 
-def _baseline(method: Method, spec: CBSEMSpec, objective: MLObjective | LSObjective,
+def _baseline(method: Method, spec: CBSEMSpec,
+              objective: MLObjective | LSObjective | WLSObjective,
               sample: SampleData) -> dict[str, float]:
     """Chi-square, df (and for MLR the trace tr(E^-1 B0)) of the independence model."""
     bspec = build_independence_spec(spec.observed, groups=spec.groups,
@@ -145,10 +178,16 @@ def _baseline(method: Method, spec: CBSEMSpec, objective: MLObjective | LSObject
     N = sample.n_total
     dfb = bspec.n_moments() - bspec.n_free
     out: dict[str, float] = {"df": dfb}
+    n_ls = N - len(sample.groups)
+    if isinstance(objective, WLSObjective):
+        wobj = objective.with_kernel(bkernel)
+        theta = minimize(wobj, theta, n_obs=N, tol=1e-12, max_iter=200).theta
+        out["chisq"] = 2 * n_ls * wobj.value(theta)
+        return out
     if isinstance(objective, LSObjective):
         bobj = LSObjective(bkernel, objective.blocks, weight=method.value, n_total=N)
         theta = minimize(bobj, theta, n_obs=N, tol=1e-12, max_iter=200).theta
-        out["chisq"] = (N * bobj.value(theta) if method is Method.GLS
+        out["chisq"] = (n_ls * bobj.value(theta) if method is Method.GLS
                         else browne_residual(bobj, theta))
         return out
     mobj = MLObjective(bkernel, objective.blocks, use_means=spec.meanstructure, n_total=N)
@@ -180,10 +219,10 @@ def _h1_trace(spec: CBSEMSpec, sample: SampleData) -> float:
     return float(np.trace(scores.T @ scores / N @ np.linalg.inv(A1)))
 
 
-def _gfi_weights(method: Method, sample: SampleData,
+def _gfi_weights(method: Method, covs: list[FloatArray],
                  sigmas: list[FloatArray]) -> list[FloatArray]:
     if method is Method.GLS:
-        return [np.asarray(np.linalg.inv(C), dtype=float) for C in sample.covs]
+        return [np.asarray(np.linalg.inv(C), dtype=float) for C in covs]
     if method is Method.ULS:
-        return [np.eye(C.shape[0]) for C in sample.covs]
+        return [np.eye(C.shape[0]) for C in covs]
     return [np.asarray(np.linalg.inv(S), dtype=float) for S in sigmas]

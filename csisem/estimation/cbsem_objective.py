@@ -25,15 +25,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from .._typing import FloatArray
 from .cbsem_ram import GroupImplied, RAMKernel
 
-__all__ = ["Block", "LSObjective", "MLObjective", "OptimResult", "minimize", "numerical_hessian"]
+__all__ = ["Block", "Discrepancy", "LSObjective", "MLObjective", "OptimResult", "minimize",
+           "numerical_hessian"]
 
 LOG_2PI = float(np.log(2 * np.pi))
+
+
+class Discrepancy(Protocol):
+    """What :func:`minimize` needs of an objective (ML, GLS/ULS, WLS/DWLS)."""
+
+    def value(self, theta: FloatArray) -> float:
+        """``f`` at ``theta``."""
+
+    def value_grad(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        """``f`` and its gradient (K,)."""
+
+    def expected_information(self, theta: FloatArray) -> FloatArray:
+        """The (unit) information or Gauss-Newton matrix (K × K)."""
 
 
 @dataclass(frozen=True)
@@ -363,7 +378,7 @@ def _solve(info: FloatArray, grad: FloatArray, damping: float) -> FloatArray:
     return step / scale
 
 
-def minimize(objective: MLObjective | LSObjective, theta0: FloatArray, *, n_obs: int,
+def minimize(objective: Discrepancy, theta0: FloatArray, *, n_obs: int,
              tol: float, max_iter: int) -> OptimResult:
     """Fisher scoring with a backtracking line search (Levenberg damping when a full step
     does not decrease ``f``).

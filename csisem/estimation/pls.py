@@ -177,7 +177,8 @@ def estimate_pls(
             break
     if not converged:
         warnings.warn(
-            f"PLS did not converge in {max_iter} iterations (largest weight change "
+            f"PLS did not converge in {max_iter} iteration{'s' if max_iter != 1 else ''} "
+            f"(largest weight change "
             f"{change:.3g} > tol={tol:g}); results are not reliable. Increase max_iter= or "
             "check the model.", ConvergenceWarning, stacklevel=3)
 

@@ -118,6 +118,13 @@ def _compose(text: str, source: str | None) -> tuple[Any, dict[str, Location], l
         if isinstance(n, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in n.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in PLAIN_TAGS:
+                    what = ("a YAML merge key '<<'" if key_node.tag.endswith(":merge")
+                            else "a key that is not a plain name")
+                    raise SpecError([SpecProblem(
+                        f"Found {what}; spec keys are plain names (write the entries out).",
+                        where, source, key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1)])
                 key = constructor.construct_object(key_node, deep=True)
                 sub = f"{where}.{key}" if where else str(key)
                 if key in out:
@@ -339,8 +346,12 @@ class _Builder:
                 got = self._modified(item, f"{where}[{k}]", "source", PATH_SOURCE_KEYS,
                                      "a construct name or {source: NAME, fixed: VALUE}",
                                      lambda v: v if isinstance(v, str) else None)
-                if got is not None and got[0] is not None:
-                    out.append(Path(got[0], str(target), got[1], got[2]))
+                if got is None:
+                    continue
+                if got[0] is None:
+                    self.add(f"{where}[{k}].source", "The source must be a construct name.")
+                    continue
+                out.append(Path(got[0], str(target), got[1], got[2]))
         return out
 
     def covariances(self, value: Any) -> list[Covariance]:
@@ -375,7 +386,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
+    style = '"' if "\x85" in value else "|" if "\n" in value else None  # PyYAML folds NEL
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

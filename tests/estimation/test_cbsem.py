@@ -78,7 +78,7 @@ def acsi_exact() -> pd.DataFrame:
     return csisem.datasets.simulate(ACSI, 500, seed=1, exact=True)
 
 
-@pytest.mark.parametrize("method", ["ml", "gls", "uls"])
+@pytest.mark.parametrize("method", ["ml", "gls", "uls", "wls", "dwls"])
 def test_exact_moment_acsi_is_recovered(acsi_exact, method):
     # Exact sample moments: every consistent estimator returns the population model to the
     # optimiser's precision; 1e-6 is issue 4's tolerance.
@@ -296,6 +296,42 @@ def test_fiml_needs_a_likelihood():
     with pytest.raises(OptionError, match=r"missing='fiml' needs a likelihood: use "
                                           r"method='ml' or 'mlr', not 'gls'"):
         csisem.fit("ecsi", "mobi", method="gls", missing="fiml")
+    with pytest.raises(OptionError, match=r"missing='fiml' needs a likelihood: use "
+                                          r"method='ml' or 'mlr', not 'wls'"):
+        csisem.fit("ecsi", "mobi", method="wls", missing="fiml")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"method": "dwls", "group": "g"}, r"group= \(multi-group\) is available with "
+                                       r"method='ml' or 'mlr', not 'dwls'"),
+    ({"method": "wls", "bootstrap": 10}, r"bootstrap= is available with method='ml' or "
+                                         r"'mlr', not 'wls'"),
+    ({"method": "fiml", "missing": "mean"}, r"missing='mean' is not available for CB-SEM"),
+])
+def test_least_squares_and_fiml_option_errors(kwargs, message):
+    with pytest.raises(OptionError, match=message):
+        csisem.fit("ecsi", "mobi", **kwargs)
+
+
+def test_wls_with_fewer_rows_than_covariances_is_a_data_error():
+    # ECSI has 24 indicators, so 300 (co)variances, and mobi 250 rows: Gamma is singular.
+    with pytest.raises(DataError, match=r"method='wls' needs the asymptotic covariance matrix "
+                                        r"of the 300 sample \(co\)variances to be invertible, "
+                                        r"but it is singular with 250 rows"):
+        csisem.fit("ecsi", "mobi", method="wls")
+
+
+def test_method_fiml_is_an_alias():
+    estimator = csisem.CBSEMEstimator(method="fiml")
+    assert estimator.method is csisem.options.Method.ML
+    assert estimator.full_information is True
+    assert repr(estimator) == "CBSEMEstimator(method='fiml', tol=1e-12, max_iter=500)"
+
+
+def test_measurement_invariance_needs_a_likelihood():
+    with pytest.raises(OptionError, match=r"measurement_invariance\(\) compares likelihood "
+                                          r"fits: use method='ml', 'mlr' or 'fiml', not 'uls'"):
+        csisem.measurement_invariance("ecsi", "mobi", group="x", method="uls")
 
 
 def test_estimator_rejects_pls_methods_and_bad_values():
@@ -410,7 +446,45 @@ def test_bootstrap_is_reproducible_and_close_to_the_analytic_errors():
     assert (paths["ci_lower"] < paths["estimate"]).all()
     assert (paths["estimate"] < paths["ci_upper"]).all()
     assert "\nBootstrap\n" in str(first)
-    assert json.loads(first.to_json())["bootstrap"]["n_valid"] == 60
+    doc = json.loads(first.to_json())
+    assert doc["bootstrap"]["n_valid"] == 60
+    # indirect and total effects from the same draws, close to the delta method
+    effects = boot.effects.set_index(["source", "target"])
+    delta = first.effects.set_index(["source", "target"])
+    has = delta["indirect_std_error"].notna()
+    assert has.sum() >= 2
+    ratio = effects.loc[has, "indirect_std_error"] / delta.loc[has, "indirect_std_error"]
+    assert np.all((ratio > 0.6) & (ratio < 1.4)), ratio
+    np.testing.assert_allclose(effects["total"], delta["total"], rtol=1e-12)
+    assert effects.loc[~has, "indirect_std_error"].isna().all()
+    assert "\nBootstrap: indirect and total effects\n" in str(first)
+    assert len(doc["bootstrap"]["effects"]) == len(first.effects)
+
+
+def test_effects_follow_the_paths_with_several_groups():
+    # Two groups with the structural paths held equal: the effects (and their delta-method
+    # errors, from the shared parameters) are the same in both groups.
+    rng = np.random.default_rng(4)
+    data = pd.concat([csisem.datasets.simulate(ACSI, 250, seed=8).assign(g="a"),
+                      csisem.datasets.simulate(ACSI, 250, seed=9).assign(g="b")])
+    result = _quiet_fit(ACSI, data.sample(frac=1, random_state=rng.integers(1000)),
+                        method="ml", group="g", group_equal="regressions")
+    e = result.effects
+    assert list(e.columns[:3]) == ["group", "source", "target"]
+    a, b = (e[e["group"] == g].reset_index(drop=True) for g in ("a", "b"))
+    np.testing.assert_allclose(a["total"], b["total"], rtol=1e-10)
+    np.testing.assert_allclose(a["total_std_error"], b["total_std_error"], rtol=1e-10)
+    # total = direct + indirect, and (I - B)^-1 - I by the paths of the result
+    np.testing.assert_allclose(e["total"], e["direct"] + e["indirect"], rtol=1e-12)
+    paths = result.paths[result.paths["group"] == "a"]
+    names = list(ACSI.construct_names)
+    B = np.zeros((len(names), len(names)))
+    for src, tgt, est in zip(paths["source"], paths["target"], paths["estimate"], strict=True):
+        B[names.index(tgt), names.index(src)] = est
+    T = np.linalg.inv(np.eye(len(names)) - B) - np.eye(len(names))
+    expected = [T[names.index(t), names.index(s)] for s, t in zip(a["source"], a["target"],
+                                                                  strict=True)]
+    np.testing.assert_allclose(a["total"], expected, rtol=1e-10)
 
 
 def test_modification_indices_of_a_structural_model(poldem_mlr):
