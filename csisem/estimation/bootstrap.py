@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._typing import FloatArray
+from .._typing import BoolArray, FloatArray
 from ..errors import OptionError
 from .pls_batch import BatchResult, Moments, moments_from_counts
 
-__all__ = ["BootstrapResult", "Statistic", "run_bootstrap", "summarise_draws"]
+__all__ = ["BootstrapResult", "Statistic", "map_batches", "run_bootstrap", "summarise_draws"]
 
 BATCH = 250  # resamples per batch: the unit of seeding and of parallel work
 
@@ -130,30 +130,15 @@ def run_bootstrap(
         raise OptionError(f"n_jobs={n_jobs!r} must be a positive number of workers or -1 "
                           "(all cores).")
     used_seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
-    children = np.random.SeedSequence(used_seed).spawn(-(-n_resamples // BATCH))
-    sizes = [min(BATCH, n_resamples - i * BATCH) for i in range(len(children))]
-    workers = os.cpu_count() or 1 if n_jobs < 0 else n_jobs
     bar = _Progress(n_resamples, progress)
 
-    def one(i: int) -> tuple[list[FloatArray], np.ndarray, np.ndarray]:
-        out = _run_batch(X, case_weights, children[i], sizes[i], fit_batch, statistics)
-        bar.update(sizes[i])
+    def work(seed_seq: np.random.SeedSequence, size: int) -> BatchOutput:
+        out = _run_batch(X, case_weights, seed_seq, size, fit_batch, statistics)
+        bar.update(size)
         return out
 
-    if workers > 1 and len(children) > 1:
-        # Threads, not processes: the work is NumPy releasing the GIL, and threads need no
-        # pickling of the data; results come back in batch order, so output does not depend
-        # on the number of workers.
-        from joblib import Parallel, delayed
-
-        results = Parallel(n_jobs=workers, prefer="threads")(
-            delayed(one)(i) for i in range(len(children)))
-    else:
-        results = [one(i) for i in range(len(children))]
-    values = {st.name: np.concatenate([r[0][k][r[2]] for r in results])
-              for k, st in enumerate(statistics)}
-    ok = np.concatenate([r[1] for r in results])
-    valid = np.concatenate([r[2] for r in results])
+    values, ok, valid = map_batches(work, statistics, n_resamples=n_resamples,
+                                    seed=used_seed, n_jobs=n_jobs)
     failures = {}
     if (~ok).any():
         failures["an indicator has zero variance in the resample"] = int((~ok).sum())
@@ -161,6 +146,38 @@ def run_bootstrap(
     if other:
         failures["no convergence or a singular matrix"] = other
     return values, failures, int(valid.sum()), used_seed
+
+
+BatchOutput = tuple[list[FloatArray], BoolArray, BoolArray]  # values per statistic, ok, valid
+
+
+def map_batches(work: Callable[[np.random.SeedSequence, int], BatchOutput],
+                statistics: list[Statistic], *, n_resamples: int, seed: int,
+                n_jobs: int) -> tuple[dict[str, FloatArray], BoolArray, BoolArray]:
+    """Run ``work(seed_sequence, size)`` on fixed-size batches and join the valid values.
+
+    Batches have BATCH resamples and each gets its own child of ``SeedSequence(seed)``, so
+    the result is the same for any ``n_jobs`` (-1: all cores). Shared by the bootstrap and
+    the group comparisons.
+    """
+    children = np.random.SeedSequence(seed).spawn(-(-n_resamples // BATCH))
+    sizes = [min(BATCH, n_resamples - i * BATCH) for i in range(len(children))]
+    workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    if workers > 1 and len(children) > 1:
+        # Threads, not processes: the work is NumPy releasing the GIL, and threads need no
+        # pickling of the data; results come back in batch order, so output does not depend
+        # on the number of workers.
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=workers, prefer="threads")(
+            delayed(work)(child, size) for child, size in zip(children, sizes, strict=True))
+    else:
+        results = [work(child, size) for child, size in zip(children, sizes, strict=True)]
+    values = {st.name: np.concatenate([r[0][k][r[2]] for r in results])
+              for k, st in enumerate(statistics)}
+    ok = np.concatenate([r[1] for r in results])
+    valid = np.concatenate([r[2] for r in results])
+    return values, ok, valid
 
 
 def _quantiles(ordered: FloatArray, q: FloatArray) -> FloatArray:

@@ -43,7 +43,6 @@ Layout: the group selection and the resampling engine live here and are shared w
 from __future__ import annotations
 
 import contextlib
-import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,7 +61,7 @@ from ..models.model import Model
 from ..options import InnerScheme, MissingPolicy, coerce
 from ..results import _plain, _records
 from ..summary import Section, Summary, SummaryMixin
-from .bootstrap import BATCH, Statistic
+from .bootstrap import Statistic, map_batches
 from .design import PLSDesign
 from .effects import effects_table
 from .pls_batch import BatchResult, Moments, moments_from_counts
@@ -288,27 +287,14 @@ def run_group_resamples(
         If no resample could be estimated.
     """
     used_seed = _fresh_seed() if seed is None else int(seed)
-    children = np.random.SeedSequence(used_seed).spawn(-(-n_resamples // BATCH))
-    sizes = [min(BATCH, n_resamples - i * BATCH) for i in range(len(children))]
-    workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
 
-    def one(i: int) -> tuple[list[FloatArray], BoolArray, BoolArray]:
-        counts = draw(np.random.default_rng(children[i]), sizes[i])
+    def work(seed_seq: np.random.SeedSequence, size: int
+             ) -> tuple[list[FloatArray], BoolArray, BoolArray]:
+        counts = draw(np.random.default_rng(seed_seq), size)
         return evaluate_counts(X, counts, fit_batch, statistics)
 
-    if workers > 1 and len(children) > 1:
-        # Threads, as the bootstrap: NumPy releases the GIL, and results come back in batch
-        # order, so the output does not depend on the number of workers.
-        from joblib import Parallel, delayed
-
-        results = Parallel(n_jobs=workers, prefer="threads")(
-            delayed(one)(i) for i in range(len(children)))
-    else:
-        results = [one(i) for i in range(len(children))]
-    values = {st.name: np.concatenate([r[0][k][r[2]] for r in results])
-              for k, st in enumerate(statistics)}
-    ok = np.concatenate([r[1] for r in results])
-    valid = np.concatenate([r[2] for r in results])
+    values, ok, valid = map_batches(work, statistics, n_resamples=n_resamples,
+                                    seed=used_seed, n_jobs=n_jobs)
     failures = {}
     if (~ok).any():
         failures["an indicator has zero variance in a group"] = int((~ok).sum())
