@@ -4,6 +4,7 @@ Usage (from the repository root, in csisem's environment)::
 
     python benchmarks/monte_carlo.py                 # 500 replications of n = 250
     python benchmarks/monte_carlo.py --quick         # 8 replications, a smoke test
+                                                     # (writes monte_carlo_quick*)
     python benchmarks/monte_carlo.py --from-results  # rebuild the report from the CSVs
 
 Design
@@ -47,11 +48,13 @@ Intervals (95%).
   refits per replication, so the acceleration uses the empirical influence values instead
   (the infinitesimal jackknife, Efron 1987): ``I^-1 s_i`` with ``s_i`` the case-wise scores and
   ``I`` the expected information, carried to the standardised parameters by the numerical
-  Jacobian. The CB-SEM bootstrap refits cost ~20-40 ms each on the machine of record, so 1000
-  resamples in each of 500 replications would take ~3-6 hours on 2 cores; ML uses
-  ``--ml-boot`` resamples (default 200) and the report says so. The Wald interval of the
-  standardised estimates (delta method, expected-information covariance matrix, as lavaan's
-  ``standardizedSolution()``) is a third column for ML.
+  Jacobian (on test data it matches the leave-one-out jackknife's acceleration to ~0.001).
+  The CB-SEM bootstrap refits cost ~30 ms each on the 2-core machine of record (more when it
+  is shared), so 1000 resamples in each of 500 replications would take 2-4 hours; the ML
+  bootstrap uses ``--ml-boot`` resamples (default 200) in ``--ml-boot-reps`` evenly spaced
+  replications (default 200 of 500), and the report says so. The Wald interval of
+  the standardised estimates (delta method, expected-information covariance matrix, as
+  lavaan's ``standardizedSolution()``) is a third column for ML, in every replication.
 
 A replication counts for a method when the fit returns estimates (ML: converged); inadmissible
 ML solutions (Heywood cases) are kept, counted and reported. Warnings are counted, not shown.
@@ -273,6 +276,11 @@ def _ml_rows(model: Any, data: pd.DataFrame, boot: int, seed: int,
     z = 1.959963984540054
     wald = (est - z * se, est + z * se)
     # bootstrap draws -> standardised draws; percentile and BCa as csisem computes them
+    if res.bootstrap is None:
+        nan = np.full(len(est), np.nan)
+        return ({"estimate": est, "pct": (nan, nan), "bca": (nan, nan), "wald": wald},
+                {"converged": bool(res.converged), "admissible": bool(res.admissible),
+                 "boot_valid": 0})
     draws = res.bootstrap.draws
     D = np.array([std(th) for th in draws]) if len(draws) else np.empty((0, len(est)))
     # BCa acceleration from the empirical influence values (infinitesimal jackknife):
@@ -293,9 +301,16 @@ def _ml_rows(model: Any, data: pd.DataFrame, boot: int, seed: int,
     return out, status
 
 
+def ml_boot_in(r: int, reps: int, ml_boot_reps: int) -> bool:
+    """Whether replication ``r`` runs the ML bootstrap: ``ml_boot_reps`` of the ``reps``
+    replications, evenly spaced (2 in every 5 for 200 of 500)."""
+    return (r * ml_boot_reps) // reps != ((r + 1) * ml_boot_reps) // reps
+
+
 def replicate(r: int, seq: np.random.SeedSequence, n: int, boot: int, ml_boot: int,
               tg: pd.DataFrame) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
-    """Draw replication ``r``'s data and fit the three methods; rows for the long CSV."""
+    """Draw replication ``r``'s data and fit the three methods; rows for the long CSV.
+    ``ml_boot`` 0: ML point estimates and Wald intervals only."""
     model = study_model()
     data_seed, pls_seed, plsc_seed, ml_seed = (int(c.generate_state(1)[0])
                                                for c in seq.spawn(4))
@@ -321,7 +336,9 @@ def replicate(r: int, seq: np.random.SeedSequence, n: int, boot: int, ml_boot: i
                        "admissible": st.get("admissible", False),
                        "boot_valid": st.get("boot_valid", 0),
                        "n_warnings": len(caught), "seconds": time.perf_counter() - t0,
-                       "error": error})
+                       "error": error,
+                       "first_warning": (f"{caught[0].category.__name__}: {caught[0].message}"
+                                         [:240] if caught else "")})
         if not ok or out is None:
             continue
         cover = {k: _covers(*out[k], truth) for k in ("pct", "bca", "wald") if k in out}
@@ -364,10 +381,12 @@ def summarise(reps: pd.DataFrame, tg: pd.DataFrame) -> pd.DataFrame:
                 w = s[f"width_{k}"].dropna()
                 rec[f"width_{k}"] = w.mean() if len(w) else np.nan
             rec["n_valid"] = R
+            rec["n_boot_coverage"] = int(s["cover_percentile"].notna().sum())
             out.append(rec)
     cols = ["method", "kind", "parameter", "truth", "mean", "bias", "rel_bias",
             "mcse_rel_bias", "sd", "rmse", "coverage_percentile", "coverage_bca",
-            "coverage_wald", "width_percentile", "width_bca", "width_wald", "n_valid"]
+            "coverage_wald", "width_percentile", "width_bca", "width_wald", "n_valid",
+            "n_boot_coverage"]
     return pd.DataFrame(out)[cols]
 
 
@@ -411,6 +430,7 @@ def _md_table(df: pd.DataFrame) -> str:
 
 
 def plots(table: pd.DataFrame, tg: pd.DataFrame, meta: dict[str, str], stem: str) -> None:
+    """``{stem}_bias.png`` (relative bias by method) and ``{stem}_coverage.png``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -420,53 +440,80 @@ def plots(table: pd.DataFrame, tg: pd.DataFrame, meta: dict[str, str], stem: str
     labels = {"pls": "PLS", "plsc": "PLSc", "ml": "ML"}
     params = list(tg["parameter"])
     y = np.arange(len(params))
-    h = 0.26
-    caption = (f"ACSI, n = {meta['n']}, {meta['reps']} replications (seed {meta['seed']}); "
-               "bars: Monte Carlo estimate, whiskers: ±2 MC standard errors")
+    setting = (f"ACSI, n = {meta['n']}, {meta['reps']} replications (seed {meta['seed']})")
 
-    fig, ax = plt.subplots(figsize=(8, 9), constrained_layout=True)
-    for k, m in enumerate(METHODS):
-        t = table[table["method"] == m].set_index("parameter").loc[params]
-        ax.barh(y + (k - 1) * h, t["rel_bias"], height=h, color=colours[m], label=labels[m],
-                xerr=2 * t["mcse_rel_bias"], error_kw={"elinewidth": 0.7, "ecolor": "0.3"})
-    ax.axvline(0, color="black", lw=0.8)
-    for v in (-2, 2):
-        ax.axvline(v, color="0.5", lw=0.8, ls="--")
-    ax.set_yticks(y, [f"{p}  ({v:+.3f})" for p, v in zip(params, tg["truth"], strict=True)],
-                  fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel("relative bias, % of the population value (dashed: ±2%)")
-    ax.set_title("Relative bias of PLS, PLSc and ML estimates\n" + caption, fontsize=9)
-    ax.legend(loc="lower right")
-    fig.savefig(OUT / f"{stem}_bias.png", dpi=130)
+    def rows(m: str) -> pd.DataFrame:
+        return table[table["method"] == m].set_index("parameter").loc[params]
+
+    # relative bias: all three methods, then PLSc and ML on a finer scale
+    fig, axes = plt.subplots(1, 2, figsize=(12, 9), sharey=True, constrained_layout=True,
+                             gridspec_kw={"width_ratios": [1, 1]})
+    for ax, methods in zip(axes, (METHODS, ("plsc", "ml")), strict=True):
+        h = 0.8 / len(methods)
+        for k, m in enumerate(methods):
+            t = rows(m)
+            ax.barh(y + (k - (len(methods) - 1) / 2) * h, t["rel_bias"], height=h,
+                    color=colours[m], label=labels[m], xerr=2 * t["mcse_rel_bias"],
+                    error_kw={"elinewidth": 0.7, "ecolor": "0.3", "capsize": 0})
+        ax.axvline(0, color="black", lw=0.8)
+        for v in (-2, 2):
+            ax.axvline(v, color="0.4", lw=0.8, ls="--")
+        ax.set_xlabel("relative bias, % of the population value")
+        ax.grid(axis="x", color="0.9")
+        ax.legend(loc="lower right")
+    axes[0].set_title("PLS, PLSc and ML", fontsize=10)
+    axes[1].set_title("PLSc and ML (finer scale)", fontsize=10)
+    axes[0].set_yticks(y, [f"{p}  ({v:+.3f})" for p, v in
+                           zip(params, tg["truth"], strict=True)], fontsize=8)
+    axes[0].invert_yaxis()
+    fig.suptitle("Relative bias of the estimates: (mean estimate − target) / target\n"
+                 f"{setting}; whiskers ±2 Monte Carlo SE; dashed lines ±2%", fontsize=10)
+    fig.savefig(OUT / f"{stem}_bias.png", dpi=120)
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, 3, figsize=(11, 8), sharey=True, constrained_layout=True)
+    # coverage; values far below the band (PLS) are drawn at the left edge with their value
     kinds = [("coverage_percentile", "percentile"), ("coverage_bca", "BCa"),
-             ("coverage_wald", "Wald (ML only)")]
+             ("coverage_wald", "Wald, delta method (ML only)")]
+    consistent = table[table["method"] != "pls"][[c for c, _ in kinds]]
+    left = float(min(80.0, np.floor(100 * np.nanmin(consistent.to_numpy()) / 5) * 5 - 5))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 8.5), sharey=True, constrained_layout=True)
     for ax, (col, name) in zip(axes, kinds, strict=True):
-        for k, m in enumerate(METHODS):
-            t = table[table["method"] == m].set_index("parameter").loc[params]
-            if t[col].notna().any():
-                ax.plot(100 * t[col], y + (k - 1) * 0.15, "o", ms=4, color=colours[m],
-                        label=labels[m])
-        ax.axvspan(92, 97, color="0.9", zorder=0)
+        ax.axvspan(92, 97, color="0.88", zorder=0)
         ax.axvline(95, color="black", lw=0.8)
+        for k, m in enumerate(METHODS):
+            v = 100 * rows(m)[col].to_numpy(float)
+            if not np.isfinite(v).any():
+                continue
+            yy = y + (k - 1) * 0.22
+            inside = v >= left
+            ax.plot(v[inside], yy[inside], "o", ms=4.5, color=colours[m], label=labels[m])
+            for vv, yv in zip(v[~inside & np.isfinite(v)], yy[~inside & np.isfinite(v)],
+                              strict=True):
+                ax.plot(left + 0.3, yv, "<", ms=5, color=colours[m])
+                ax.annotate(f"{vv:.0f}", (left + 0.9, yv), fontsize=6.5, va="center",
+                            color=colours[m])
+        ax.set_xlim(left, 100.5)
         ax.set_title(f"{name} interval", fontsize=10)
         ax.set_xlabel("coverage of the 95% interval, %")
-        ax.set_xlim(min(50, 100 * table[[c for c, _ in kinds]].min().min() - 2), 100)
+        ax.grid(axis="x", color="0.92")
     axes[0].set_yticks(y, params, fontsize=8)
     axes[0].invert_yaxis()
-    axes[0].legend(loc="lower left")
-    fig.suptitle("Coverage of 95% bootstrap intervals (grey band: 92-97%)\n" + caption
-                 + f"; bootstrap resamples: PLS/PLSc {meta['boot']}, ML {meta['ml_boot']}",
-                 fontsize=9)
-    fig.savefig(OUT / f"{stem}_coverage.png", dpi=130)
+    axes[0].legend(loc="lower right", fontsize=8)
+    fig.suptitle("Coverage of 95% intervals (grey band 92-97%; ◀ n: coverage n% off the "
+                 f"scale)\n{setting}; bootstrap: PLS and PLSc {meta['boot']} resamples in "
+                 f"every replication, ML {meta['ml_boot']} resamples in "
+                 f"{meta['ml_boot_reps']} replications", fontsize=10)
+    fig.savefig(OUT / f"{stem}_coverage.png", dpi=120)
     plt.close(fig)
+
+
+def _blank(col: pd.Series) -> pd.Series:
+    """Text column with missing values as ''."""
+    return col.astype(object).where(col.notna(), "").astype(str)
 
 
 def report(table: pd.DataFrame, status: pd.DataFrame, tg: pd.DataFrame,
-           meta: dict[str, str]) -> str:
+           meta: dict[str, str], reps_table: pd.DataFrame) -> str:
     head = headline(table)
     reps = int(meta["reps"])
     mc_cov = np.sqrt(0.95 * 0.05 / reps)
@@ -482,23 +529,28 @@ def report(table: pd.DataFrame, status: pd.DataFrame, tg: pd.DataFrame,
         f"- Machine: {meta['machine']}",
         f"- Software: {meta['software']}",
         f"- Replications: {reps} of n = {meta['n']} (seed {meta['seed']}); 95% intervals; "
-        f"bootstrap resamples per replication: **PLS and PLSc {meta['boot']}, ML "
-        f"{meta['ml_boot']}**",
+        f"bootstrap resamples per replication: **PLS and PLSc {meta['boot']} (all {reps} "
+        f"replications); ML {meta['ml_boot']}, in {meta['ml_boot_reps']} of the {reps} "
+        "replications**; ML Wald intervals in all",
         "",
     ]
-    if int(meta["ml_boot"]) < int(meta["boot"]):
+    ml_boot, ml_reps = int(meta["ml_boot"]), int(meta["ml_boot_reps"])
+    if ml_boot < int(meta["boot"]) or ml_reps < reps:
+        ms = float(meta["ml_ms_per_resample"])
+        hours = ms * int(meta["boot"]) * reps / 3.6e6 / int(meta["jobs"])
         lines += [
-            f"**ML uses {meta['ml_boot']} bootstrap resamples per replication, not "
-            f"{meta['boot']}.** csisem's CB-SEM bootstrap refits each resample by Fisher "
-            f"scoring; it took {float(meta['ml_ms_per_resample']):.0f} ms per resample in "
-            f"this run (median over replications), so {meta['boot']} resamples in each of "
-            f"{reps} replications would take about "
-            f"{float(meta['ml_ms_per_resample']) * int(meta['boot']) * reps / 3.6e6 / int(meta['jobs']):.1f}"
-            f" hours on {meta['jobs']} cores. With {meta['ml_boot']} resamples the interval "
-            "ends are noisier (a 2.5% quantile from ~"
-            f"{0.025 * int(meta['ml_boot']):.0f} draws), which by itself tends to lower "
-            "coverage slightly. The ML Wald interval (delta method) is reported as a third "
-            "column.",
+            f"**The ML bootstrap is smaller: {ml_boot} resamples in {ml_reps} replications "
+            f"(evenly spaced), not {meta['boot']} in {reps}.** csisem's CB-SEM bootstrap "
+            f"refits every resample by Fisher scoring; in this run it cost {ms:.0f} ms per "
+            "resample (median over replications, on a shared machine), so "
+            f"{meta['boot']} resamples in each of {reps} replications would take about "
+            f"{hours:.1f} hours on {meta['jobs']} cores, against a budget of half an hour. "
+            f"ML bootstrap coverage is therefore estimated from {ml_reps} replications (Monte "
+            f"Carlo SE of a 95% coverage: {_pct(np.sqrt(0.95 * 0.05 / ml_reps))}), and with "
+            f"{ml_boot} resamples each interval end is noisier (the 2.5% quantile rests on "
+            f"~{0.025 * ml_boot:.0f} draws), which by itself tends to lower coverage a "
+            "little. Point estimates (bias, RMSE) and the ML Wald interval (delta method, "
+            f"as lavaan's `standardizedSolution()`) use all {reps} replications.",
             "",
         ]
     lines += [
@@ -547,13 +599,24 @@ def report(table: pd.DataFrame, status: pd.DataFrame, tg: pd.DataFrame,
                            ("wald", "Wald"))},
     })
     lines += [_md_table(cov), ""]
+    ml = reps_table[(reps_table["method"] == "ml") & reps_table["cover_percentile"].notna()]
+    if len(ml) and ml["rep"].nunique() < reps:
+        by = ml.groupby("parameter")[["cover_percentile", "cover_bca", "cover_wald"]].mean()
+        same = "; ".join(f"{name} {_pct(by[c].mean())} [{_pct(by[c].min())}, "
+                         f"{_pct(by[c].max())}]" for c, name in
+                         (("cover_percentile", "percentile"), ("cover_bca", "BCa"),
+                          ("cover_wald", "Wald")))
+        lines += [f"ML intervals in the same {ml['rep'].nunique()} replications (those with "
+                  f"an ML bootstrap), like for like: {same}.", ""]
     # diagnostics
     st = status.groupby("method").agg(ok=("ok", "sum"), converged=("converged", "sum"),
                                       admissible=("admissible", "sum"),
-                                      boot_valid=("boot_valid", "mean"),
                                       warnings=("n_warnings", "sum"),
                                       seconds=("seconds", "median")).reindex(list(METHODS))
-    errors = status.loc[status["error"].fillna("") != "", ["rep", "method", "error"]]
+    booted = status[status["boot_valid"] > 0].groupby("method")["boot_valid"].agg(
+        ["count", "mean"]).reindex(list(METHODS))
+    errors = status.assign(error=_blank(status["error"]))
+    errors = errors.loc[errors["error"] != "", ["rep", "method", "error"]]
     lines += [
         "## Diagnostics",
         "",
@@ -563,12 +626,24 @@ def report(table: pd.DataFrame, status: pd.DataFrame, tg: pd.DataFrame,
             "converged": [int(v) for v in st["converged"]],
             "admissible (ML)": [int(v) if m == "ml" else "–" for m, v in
                                 zip(METHODS, st["admissible"], strict=True)],
-            "valid resamples (mean)": [_num(v, 1) for v in st["boot_valid"]],
+            "replications with a bootstrap": [int(v) for v in booted["count"].fillna(0)],
+            "valid resamples (mean)": [_num(v, 1) for v in booted["mean"]],
             "warnings": [int(v) for v in st["warnings"]],
             "seconds per replication (median)": [_num(v, 2) for v in st["seconds"]],
         })),
         "",
     ]
+    lines += ["Replications with an inadmissible solution (a Heywood case: a negative error "
+              "variance in ML, a corrected loading above 1 in PLSc) are kept in every figure "
+              "above.", ""]
+    if "first_warning" in status:
+        warned = status.assign(w=_blank(status["first_warning"]))
+        warned = warned[warned["w"] != ""]
+        if len(warned):
+            lines += ["Warnings (the first of each replication):", ""]
+            lines += [f"- replication {r.rep}, {r.method}: {r.w}" for r in
+                      warned.head(12).itertuples()]
+            lines += [""]
     if len(errors):
         lines += ["Failed fits (first 10):", ""]
         lines += [f"- replication {r.rep}, {r.method}: {r.error}"
@@ -599,13 +674,15 @@ def report(table: pd.DataFrame, status: pd.DataFrame, tg: pd.DataFrame,
         if m == "ml":
             df["cov. Wald"] = [_pct(v) for v in t["coverage_wald"]]
         df["n"] = t["n_valid"].to_numpy()
+        df["n boot"] = t["n_boot_coverage"].to_numpy()
         lines += [f"### {name}", "", _md_table(df), ""]
     lines += [
         "## Files",
         "",
         "- `monte_carlo.csv`: the per-parameter table (method, kind, parameter, truth, mean, "
         "bias, rel_bias (%), mcse_rel_bias, sd, rmse, coverage_percentile, coverage_bca, "
-        "coverage_wald, mean interval widths, n_valid)",
+        "coverage_wald, mean interval widths, n_valid, n_boot_coverage: the replications "
+        "with a bootstrap)",
         "- `monte_carlo_replications.csv`: every estimate and whether each interval covered "
         "the target; `monte_carlo_status.csv`: per replication and method, convergence, "
         "admissibility, valid resamples, seconds; `monte_carlo_run.csv`: settings and machine",
@@ -661,6 +738,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--ml-boot", type=int, default=200,
                     help="ML (CB-SEM) bootstrap resamples per replication (default 200; see "
                          "the docstring for why fewer than --boot)")
+    ap.add_argument("--ml-boot-reps", type=int, default=200,
+                    help="replications (evenly spaced) that run the ML bootstrap (default "
+                         "200); the others get ML estimates and Wald intervals only")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--quick", action="store_true",
@@ -670,7 +750,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="rebuild monte_carlo.csv/.md/.png from the saved replications")
     args = ap.parse_args(argv)
     if args.quick:
-        args.reps, args.boot, args.ml_boot = 8, 200, 50
+        args.reps, args.boot, args.ml_boot, args.ml_boot_reps = 8, 200, 50, 4
+    args.ml_boot_reps = min(args.ml_boot_reps, args.reps)
     stem = "monte_carlo_quick" if args.quick else "monte_carlo"
     OUT.mkdir(parents=True, exist_ok=True)
     tg = targets(study_model())
@@ -681,7 +762,6 @@ def main(argv: list[str] | None = None) -> None:
     if args.from_results:
         reps = pd.read_csv(files["reps"])
         status = pd.read_csv(files["status"])
-        status["error"] = status["error"].fillna("")
         meta = pd.read_csv(files["run"], dtype=str).set_index("key")["value"].to_dict()
     else:
         argv_used = sys.argv[1:] if argv is None else argv
@@ -689,20 +769,28 @@ def main(argv: list[str] | None = None) -> None:
                 "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                 "machine": _machine(), "software": _software(), "reps": str(args.reps),
                 "n": str(args.n), "boot": str(args.boot), "ml_boot": str(args.ml_boot),
-                "seed": str(args.seed), "jobs": str(args.jobs)}
+                "ml_boot_reps": str(args.ml_boot_reps), "seed": str(args.seed),
+                "jobs": str(args.jobs)}
         from joblib import Parallel, delayed
 
         seqs = np.random.SeedSequence(args.seed).spawn(args.reps)
         t0 = time.perf_counter()
         all_rows: list[tuple[Any, ...]] = []
         all_status: list[dict[str, Any]] = []
-        tasks = (delayed(replicate)(r, seqs[r], args.n, args.boot, args.ml_boot, tg)
+        tasks = (delayed(replicate)(r, seqs[r], args.n, args.boot,
+                                    args.ml_boot if ml_boot_in(r, args.reps, args.ml_boot_reps)
+                                    else 0, tg)
                  for r in range(args.reps))
         results = Parallel(n_jobs=args.jobs, backend="loky", return_as="generator_unordered",
                            batch_size=1)(tasks)
         for done, (rows, st) in enumerate(results, start=1):
             all_rows += rows
             all_status += st
+            if done % 50 == 0:  # a partial record, in case the run is stopped
+                pd.DataFrame(all_rows, columns=REP_COLUMNS).to_csv(
+                    files["reps"], index=False, float_format="%.6g")
+                pd.DataFrame(all_status).to_csv(files["status"], index=False,
+                                                float_format="%.4g")
             if done % 10 == 0 or done == args.reps:
                 el = time.perf_counter() - t0
                 print(f"[{dt.datetime.now():%H:%M:%S}] {done}/{args.reps} replications, "
@@ -714,10 +802,11 @@ def main(argv: list[str] | None = None) -> None:
         status = pd.DataFrame(all_status).sort_values(["rep", "method"]).reset_index(drop=True)
         ml = status[(status["method"] == "ml") & status["ok"]]
         meta["wall_seconds"] = f"{wall:.1f}"
-        # the ML bootstrap cost per resample: ML seconds minus the median fit-only time is
-        # not observed directly; attribute the whole ML time to the resamples (an upper bound)
-        meta["ml_ms_per_resample"] = (f"{1000 * ml['seconds'].median() / args.ml_boot:.1f}"
-                                      if len(ml) else "nan")
+        # ML bootstrap cost per resample: median ML time with the bootstrap minus without it
+        with_boot = ml.loc[ml["boot_valid"] > 0, "seconds"].median()
+        without = ml.loc[ml["boot_valid"] == 0, "seconds"].median()
+        extra = with_boot - (without if np.isfinite(without) else 0.0)
+        meta["ml_ms_per_resample"] = f"{1000 * extra / args.ml_boot:.1f}"
         reps.to_csv(files["reps"], index=False, float_format="%.6g")
         status.to_csv(files["status"], index=False, float_format="%.4g")
         pd.DataFrame({"key": list(meta), "value": list(meta.values())}).to_csv(
@@ -725,7 +814,7 @@ def main(argv: list[str] | None = None) -> None:
 
     table = summarise(reps, tg)
     table.to_csv(files["table"], index=False, float_format="%.6g")
-    files["md"].write_text(report(table, status, tg, meta), encoding="utf-8")
+    files["md"].write_text(report(table, status, tg, meta, reps), encoding="utf-8")
     plots(table, tg, meta, stem)
     head = headline(table)
     with pd.option_context("display.width", 200, "display.max_columns", 30):

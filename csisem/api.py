@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -11,7 +13,7 @@ import pandas as pd
 from .cbsem_results import CBSEMResult
 from .data import read_data
 from .datasets import list_datasets, load_dataset
-from .errors import OptionError
+from .errors import DataError, OptionError, OutOfScaleWarning
 from .estimation.cbsem import CBSEMEstimator
 from .estimation.pls_estimator import PLSEstimator
 from .models.catalogue import load_model
@@ -40,6 +42,24 @@ def resolve_data(data: Any) -> pd.DataFrame:
     return data
 
 
+@contextmanager
+def _scale_policy(policy: str) -> Iterator[None]:
+    """Turn :class:`OutOfScaleWarning` into a :class:`DataError` when ``policy`` is "error"."""
+    if policy not in ("warn", "error"):
+        raise OptionError(f"out_of_scale={policy!r} is not supported; choose 'warn' or "
+                          "'error'.")
+    if policy == "warn":
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OutOfScaleWarning)
+        try:
+            yield
+        except OutOfScaleWarning as exc:
+            raise DataError(f"{exc} (out_of_scale='error'; declare the codes with "
+                            "missing_codes= or fix the data).") from None
+
+
 def fit(
     model: str | FilePath | Model,
     data: Any,
@@ -62,6 +82,7 @@ def fit(
     max_ci_width: float | None = None,
     group: str | None = None,
     group_equal: Sequence[GroupEqual | str] | GroupEqual | str | None = None,
+    out_of_scale: str = "warn",
 ) -> PLSResult | CBSEMResult:
     """Fit a model to data.
 
@@ -115,36 +136,37 @@ def fit(
     >>> round(result.paths.estimate.iloc[0], 4)
     0.5049
     """
-    method = coerce(Method, method, arg="method")
-    if method.is_cbsem:
-        given = {"scheme": scheme is not None, "weights": weights is not None,
-                 "n_jobs": n_jobs != 1,
-                 "ci_method": ci_method is not None, "progress": progress is True,
-                 "negative_weights": negative_weights is not None,
-                 "max_ci_width": max_ci_width is not None}
-        _reject(given, method, "they are PLS options; use method='pls' or 'plsc'")
-        cbsem = CBSEMEstimator(method=method, tol=1e-12 if tol is None else tol,
-                               max_iter=500 if max_iter is None else max_iter,
-                               ci_level=ci_level, group_equal=group_equal or (),
-                               bootstrap=bootstrap, seed=seed)
-        return cbsem.fit(load_model(model), resolve_data(data), columns=columns,
-                             missing=missing, missing_codes=missing_codes, group=group)
-    given = {"group": group is not None, "group_equal": bool(group_equal),
-             "missing='fiml'": coerce(MissingPolicy, missing, arg="missing")
-             is MissingPolicy.FIML}
-    _reject(given, method, "they are covariance-based SEM options; use method='ml' or 'mlr' "
-                           "(PLS multi-group analysis: csisem.compare_groups)")
-    estimator = PLSEstimator(scheme=InnerScheme.PATH if scheme is None else scheme,
-                             tol=1e-7 if tol is None else tol,
-                             max_iter=300 if max_iter is None else max_iter,
-                             bootstrap=bootstrap, seed=seed, n_jobs=n_jobs, ci_level=ci_level,
-                             ci_method=CIMethod.PERCENTILE if ci_method is None else ci_method,
-                             progress=progress, consistent=method is Method.PLSC,
-                             negative_weights=("error" if negative_weights is None
-                                               else negative_weights),
-                             max_ci_width=4.0 if max_ci_width is None else max_ci_width)
-    return estimator.fit(load_model(model), resolve_data(data), columns=columns,
-                         missing=missing, missing_codes=missing_codes, weights=weights)
+    with _scale_policy(out_of_scale):
+        method = coerce(Method, method, arg="method")
+        if method.is_cbsem:
+            given = {"scheme": scheme is not None, "weights": weights is not None,
+                     "n_jobs": n_jobs != 1,
+                     "ci_method": ci_method is not None, "progress": progress is True,
+                     "negative_weights": negative_weights is not None,
+                     "max_ci_width": max_ci_width is not None}
+            _reject(given, method, "they are PLS options; use method='pls' or 'plsc'")
+            cbsem = CBSEMEstimator(method=method, tol=1e-12 if tol is None else tol,
+                                   max_iter=500 if max_iter is None else max_iter,
+                                   ci_level=ci_level, group_equal=group_equal or (),
+                                   bootstrap=bootstrap, seed=seed)
+            return cbsem.fit(load_model(model), resolve_data(data), columns=columns,
+                                 missing=missing, missing_codes=missing_codes, group=group)
+        given = {"group": group is not None, "group_equal": bool(group_equal),
+                 "missing='fiml'": coerce(MissingPolicy, missing, arg="missing")
+                 is MissingPolicy.FIML}
+        _reject(given, method, "they are covariance-based SEM options; use method='ml' or 'mlr' "
+                               "(PLS multi-group analysis: csisem.compare_groups)")
+        estimator = PLSEstimator(scheme=InnerScheme.PATH if scheme is None else scheme,
+                                 tol=1e-7 if tol is None else tol,
+                                 max_iter=300 if max_iter is None else max_iter,
+                                 bootstrap=bootstrap, seed=seed, n_jobs=n_jobs, ci_level=ci_level,
+                                 ci_method=CIMethod.PERCENTILE if ci_method is None else ci_method,
+                                 progress=progress, consistent=method is Method.PLSC,
+                                 negative_weights=("error" if negative_weights is None
+                                                   else negative_weights),
+                                 max_ci_width=4.0 if max_ci_width is None else max_ci_width)
+        return estimator.fit(load_model(model), resolve_data(data), columns=columns,
+                             missing=missing, missing_codes=missing_codes, weights=weights)
 
 
 def _reject(given: dict[str, bool], method: Method, why: str) -> None:

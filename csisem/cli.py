@@ -180,7 +180,8 @@ def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
                  ci_method=args.ci_method,
                  progress=False if args.quiet and not Method(args.method).is_cbsem else None,
                  negative_weights=args.negative_weights, max_ci_width=args.max_ci_width,
-                 group=args.group, group_equal=_parse_group_equal(args.group_equal))
+                 group=args.group, group_equal=_parse_group_equal(args.group_equal),
+                 out_of_scale=args.out_of_scale)
     text = result.to_json() if args.format == "json" else result.summary().as_text()
     if args.output:
         try:
@@ -571,6 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="0-100 indices with a negative outer weight: refuse (default) or warn")
     p.add_argument("--max-ci-width", type=float, default=None, dest="max_ci_width",
                    help="flag indices whose interval is wider than this (points; default 4)")
+    p.add_argument("--out-of-scale", choices=["warn", "error"], default="warn",
+                   dest="out_of_scale",
+                   help="values outside the spec's item scale: warn (default) or error")
     p.add_argument("--tol", type=float, default=None,
                    help="convergence tolerance (PLS 1e-7, CB-SEM 1e-12)")
     p.add_argument("--max-iter", type=int, default=None, dest="max_iter",

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ._typing import FloatArray
-from .errors import DataError, DataWarning, OptionError
+from .errors import DataError, DataWarning, OptionError, OutOfScaleWarning
 from .models.model import Model
 from .options import MissingPolicy, coerce
 
@@ -488,4 +488,4 @@ def _check_scale(model: Model, values: FloatArray, index: pd.Index) -> None:
         f"Values outside the spec's item scale [{lo:g}, {hi:g}] in {listing}; e.g. "
         f"{values[row, first]:g} in {model.indicator_names[first]!r} at "
         f"{_row_text(index, row)}. Are these missing-value codes? Index scores assume the "
-        "scale.", DataWarning, stacklevel=3)
+        "scale.", OutOfScaleWarning, stacklevel=3)

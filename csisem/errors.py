@@ -19,6 +19,7 @@ __all__ = [
     "EstimationError",
     "InadmissibleSolutionWarning",
     "OptionError",
+    "OutOfScaleWarning",
     "SpecError",
     "SpecProblem",
 ]
@@ -103,3 +104,11 @@ class InadmissibleSolutionWarning(CSIWarning):
 
 class DataWarning(CSIWarning):
     """Something in the data deserves attention but does not stop the analysis."""
+
+
+class OutOfScaleWarning(DataWarning):
+    """Values lie outside the spec's item scale (often undeclared missing-value codes).
+
+    ``csisem.fit(..., out_of_scale="error")`` (CLI ``--out-of-scale error``) makes it a
+    :class:`DataError` instead.
+    """

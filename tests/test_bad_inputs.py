@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
-import warnings
 import zipfile
 from collections.abc import Callable
 from enum import Enum
@@ -263,9 +262,16 @@ CASES = [
          r"the correlation matrix [-+.e\d]+\), so the model cannot be fitted by maximum "
          r"likelihood: there are 20 rows but 24 indicators; CB-SEM needs more rows than "
          r"indicators\.$"),
-    # Values outside the item scale are a DataWarning by design: they are often missing-value
-    # codes (98, 99), which missing_codes= turns into missing cells. There is no option that
-    # makes this an error (neither csisem.fit nor the CLI has one).
+    # Values outside the item scale are an OutOfScaleWarning by default: they are often
+    # missing-value codes (98, 99), which missing_codes= turns into missing cells;
+    # out_of_scale="error" (CLI --out-of-scale error) makes them a DataError.
+    Case("data: values outside the spec's item scale (an error on request)",
+         data_case(lambda d: d.assign(PERV1=d["PERV1"].where(d.index != 3, 99)),
+                   "--out-of-scale", "error", out_of_scale="error"), DataError,
+         r"^Values outside the spec's item scale \[1, 10\] in PERV1 \(1\); e\.g\. 99 in 'PERV1' "
+         r"at row 4 \(index 3\)\. Are these missing-value codes\? Index scores assume the "
+         r"scale\. \(out_of_scale='error'; declare the codes with missing_codes= or fix the "
+         r"data\)\.$"),
     Case("data: values outside the spec's item scale (a warning)",
          data_case(lambda d: d.assign(PERV1=d["PERV1"].where(d.index != 3, 99))), DataWarning,
          r"^Values outside the spec's item scale \[1, 10\] in PERV1 \(1\); e\.g\. 99 in 'PERV1' "
@@ -516,14 +522,10 @@ def test_non_convergence_and_heywood_flag_the_result(tmp_path):
         assert call().admissible is False
 
 
-def test_values_outside_the_scale_can_be_made_an_error_only_by_a_warnings_filter(mobi):
-    # There is no csisem option for it (issue 8 asks for one); Python's warnings filter does
-    # it for the API, and nothing does it for the CLI.
-    data = mobi.assign(PERV1=mobi["PERV1"].where(mobi.index != 3, 99))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DataWarning)
-        with pytest.raises(DataWarning, match=r"outside the spec's item scale \[1, 10\]"):
-            csisem.fit("ecsi", data)
+def test_out_of_scale_option_is_checked(mobi):
+    with pytest.raises(csisem.errors.OptionError,
+                       match=r"^out_of_scale='stop' is not supported; choose 'warn' or 'error'\.$"):
+        csisem.fit("ecsi", mobi, out_of_scale="stop")
 
 
 def test_duplicated_column_names_in_a_data_frame():
