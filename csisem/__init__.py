@@ -11,10 +11,7 @@ Fit a catalogue model to bundled data::
 from . import datasets, errors
 from .aggregate import Aggregation, aggregate
 from .api import fit
-from .cbsem_results import CBSEMResult
-from .estimation import CBSEMEstimator, PLSEstimator
-from .estimation.cbsem_compare import MethodComparison, compare
-from .estimation.cbsem_invariance import measurement_invariance
+from .estimation import PLSEstimator
 from .estimation.mga import MGAResult, compare_groups
 from .estimation.micom import MICOMResult, micom
 from .groups import GroupFits, fit_groups
@@ -66,3 +63,20 @@ __all__ = [
     "parse_lavaan",
     "parse_spec",
 ]
+
+_LAZY = {  # CB-SEM names, imported on first use (scipy.stats and semopy are slow to import)
+    "CBSEMEstimator": ("csisem.estimation.cbsem", "CBSEMEstimator"),
+    "CBSEMResult": ("csisem.cbsem_results", "CBSEMResult"),
+    "MethodComparison": ("csisem.estimation.cbsem_compare", "MethodComparison"),
+    "compare": ("csisem.estimation.cbsem_compare", "compare"),
+    "measurement_invariance": ("csisem.estimation.cbsem_invariance", "measurement_invariance"),
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'csisem' has no attribute {name!r}")

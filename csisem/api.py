@@ -6,20 +6,21 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path as FilePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .cbsem_results import CBSEMResult
 from .data import read_data
 from .datasets import list_datasets, load_dataset
 from .errors import DataError, OptionError, OutOfScaleWarning
-from .estimation.cbsem import CBSEMEstimator
 from .estimation.pls_estimator import PLSEstimator
 from .models.catalogue import load_model
 from .models.model import Model
 from .options import CIMethod, GroupEqual, InnerScheme, Method, MissingPolicy, coerce
 from .results import PLSResult
+
+if TYPE_CHECKING:
+    from .cbsem_results import CBSEMResult
 
 __all__ = ["fit", "resolve_data"]
 
@@ -145,6 +146,8 @@ def fit(
                      "negative_weights": negative_weights is not None,
                      "max_ci_width": max_ci_width is not None}
             _reject(given, method, "they are PLS options; use method='pls' or 'plsc'")
+            from .estimation.cbsem import CBSEMEstimator
+
             cbsem = CBSEMEstimator(method=method, tol=1e-12 if tol is None else tol,
                                    max_iter=500 if max_iter is None else max_iter,
                                    ci_level=ci_level, group_equal=group_equal or (),

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._typing import BoolArray, FloatArray
 from ..errors import OptionError
@@ -205,6 +204,8 @@ def summarise_draws(keys: pd.DataFrame, estimate: FloatArray, draws: FloatArray,
     deviations from their mean; the bounds are the draws' quantiles at
     ``Φ(z0 + (z0 + z)/(1 - a (z0 + z)))`` for ``z = Φ⁻¹((1 ± level)/2)``.
     """
+    from scipy import stats  # imported here: scipy.stats costs ~1 s at start-up
+
     alpha = (1 - ci_level) / 2
     se = draws.std(axis=0, ddof=1) if len(draws) > 1 else np.full(draws.shape[1], np.nan)
     # A quantity fixed by construction (the weight and loading of a single indicator are 1
