@@ -53,6 +53,7 @@ from .model import (
     Path,
     _find_cycle,
 )
+from .spec import read_spec_text
 
 __all__ = ["load_lavaan", "parse_lavaan", "to_lavaan"]
 
@@ -136,13 +137,7 @@ def load_lavaan(path: str | FilePath) -> Model:
         file, line and column.
     """
     path = FilePath(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"Lavaan file {str(path)!r} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"Cannot read lavaan file {str(path)!r}: {exc}.") from exc
-    return parse_lavaan(text, source=str(path))
+    return parse_lavaan(read_spec_text(path, "Lavaan"), source=str(path))
 
 
 def parse_lavaan(text: str, source: str | None = None) -> Model:

@@ -63,13 +63,23 @@ def load_spec(path: str | FilePath) -> Model:
         file, line and key path.
     """
     path = FilePath(path)
+    return parse_spec(read_spec_text(path, "Spec"), source=str(path))
+
+
+def read_spec_text(path: FilePath, kind: str) -> str:
+    """The UTF-8 text of a spec file; ``kind`` ("Spec", "Lavaan") names it in errors.
+
+    Raises
+    ------
+    SpecError
+        If the file does not exist or cannot be read as UTF-8 text.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(f"Spec file {str(path)!r} does not exist.") from None
+        raise SpecError(f"{kind} file {str(path)!r} does not exist.") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"Cannot read spec file {str(path)!r}: {exc}.") from exc
-    return parse_spec(text, source=str(path))
+        raise SpecError(f"Cannot read {kind.lower()} file {str(path)!r}: {exc}.") from exc
 
 
 def parse_spec(text: str, source: str | None = None) -> Model:
