@@ -42,13 +42,22 @@ Floats are written with ``%.17g`` (round-trip exact).
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import seminr
+from ecsi_common import (
+    BLOCKS,
+    FLOAT_FORMAT,
+    MAX_IT,
+    OUT_DIR,
+    PATHS,
+    STOP_CRITERION,
+    reachable,
+    read_mobi,
+)
 from seminr import (
     composite,
     constructs,
@@ -67,30 +76,6 @@ from seminr.evaluate.constructs_in_model import constructs_in_model
 from seminr.evaluate.validity import item_vifs, pls_antecedent_vifs
 from seminr.math.named_matrix import NamedMatrix
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = HERE / ".." / ".." / ".." / "shared" / "data" / "mobi.csv"
-OUT_DIR = HERE / "data"
-MOBI_SHA256 = "eeedf61c7a980dda4c13cb39102d31da859e70d39d86f7d67437ad60e2e789ef"
-MAX_IT = 300
-STOP_CRITERION = 7
-FLOAT_FORMAT = "%.17g"
-
-BLOCKS = {
-    "IMAG": [f"IMAG{i}" for i in range(1, 6)],
-    "CUEX": [f"CUEX{i}" for i in range(1, 4)],
-    "PERQ": [f"PERQ{i}" for i in range(1, 8)],
-    "PERV": [f"PERV{i}" for i in range(1, 3)],
-    "CUSA": [f"CUSA{i}" for i in range(1, 4)],
-    "CUSCO": ["CUSCO"],
-    "CUSL": [f"CUSL{i}" for i in range(1, 4)],
-}
-PATHS = [
-    ("IMAG", "CUEX"), ("IMAG", "CUSA"), ("IMAG", "CUSL"),
-    ("CUEX", "PERQ"), ("CUEX", "PERV"), ("CUEX", "CUSA"),
-    ("PERQ", "PERV"), ("PERQ", "CUSA"), ("PERV", "CUSA"),
-    ("CUSA", "CUSCO"), ("CUSA", "CUSL"), ("CUSCO", "CUSL"),
-]  # fmt: skip
-
 
 def centroid_weighting(sm_matrix, construct_scores, dependant, paths_matrix) -> NamedMatrix:
     """Centroid inner scheme (not part of seminr): sign(cor(scores)) on adjacent cells."""
@@ -100,16 +85,6 @@ def centroid_weighting(sm_matrix, construct_scores, dependant, paths_matrix) -> 
 
 
 SCHEMES = {"path": path_weighting, "centroid": centroid_weighting, "factorial": path_factorial}
-
-
-def _reachable() -> set[tuple[str, str]]:
-    reach = {(s, t) for s, t in PATHS}
-    changed = True
-    while changed:
-        new = {(a, d) for a, b in reach for c, d in reach if b == c} - reach
-        reach |= new
-        changed = bool(new)
-    return reach
 
 
 def fit(data: pd.DataFrame, scheme: str):
@@ -126,12 +101,7 @@ def fit(data: pd.DataFrame, scheme: str):
 
 
 def main(argv: list[str]) -> int:
-    data_path = (Path(argv[1]) if len(argv) > 1 else DEFAULT_DATA).resolve()
-    digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
-    if digest != MOBI_SHA256:
-        raise SystemExit(f"{data_path}: sha256 {digest} != {MOBI_SHA256}")
-    data = pd.read_csv(data_path)
-    assert data.shape == (250, 24)
+    data = read_mobi(Path(argv[1]) if len(argv) > 1 else None)
 
     rows: dict[str, list[dict]] = {
         k: []
@@ -151,7 +121,7 @@ def main(argv: list[str]) -> int:
     vif_item_rows: list[dict] = []
 
     order = list(BLOCKS)
-    reachable = _reachable()
+    reach = reachable()
     for scheme in SCHEMES:
         model = fit(data, scheme)
         if model.iterations >= MAX_IT:
@@ -199,7 +169,7 @@ def main(argv: list[str]) -> int:
         te = total_effects(model.path_coef)
         for s in order:
             for t in order:
-                if (s, t) in reachable:
+                if (s, t) in reach:
                     rows["total_effects"].append(
                         {"scheme": scheme, "source": s, "target": t, "estimate": te.get(s, t)}
                     )

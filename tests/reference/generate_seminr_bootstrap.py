@@ -42,7 +42,6 @@ Floats are written with ``%.17g``.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from pathlib import Path
@@ -50,6 +49,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import seminr
+from ecsi_common import (
+    BLOCKS,
+    FLOAT_FORMAT,
+    MAX_IT,
+    OUT_DIR,
+    PATHS,
+    STOP_CRITERION,
+    reachable,
+    read_mobi,
+)
 from seminr import (
     bootstrap_model,
     composite,
@@ -62,46 +71,14 @@ from seminr import (
 )
 from seminr.bootstrap.summarize import summarize_pls_boot
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = HERE / ".." / ".." / ".." / "shared" / "data" / "mobi.csv"
-OUT_DIR = HERE / "data"
-MOBI_SHA256 = "eeedf61c7a980dda4c13cb39102d31da859e70d39d86f7d67437ad60e2e789ef"
-MAX_IT = 300
-STOP_CRITERION = 7
 NBOOT = 5000
 SEED = 1
 ALPHA = 0.05
-FLOAT_FORMAT = "%.17g"
 
-BLOCKS = {
-    "IMAG": [f"IMAG{i}" for i in range(1, 6)],
-    "CUEX": [f"CUEX{i}" for i in range(1, 4)],
-    "PERQ": [f"PERQ{i}" for i in range(1, 8)],
-    "PERV": [f"PERV{i}" for i in range(1, 3)],
-    "CUSA": [f"CUSA{i}" for i in range(1, 4)],
-    "CUSCO": ["CUSCO"],
-    "CUSL": [f"CUSL{i}" for i in range(1, 4)],
-}
-PATHS = [
-    ("IMAG", "CUEX"), ("IMAG", "CUSA"), ("IMAG", "CUSL"),
-    ("CUEX", "PERQ"), ("CUEX", "PERV"), ("CUEX", "CUSA"),
-    ("PERQ", "PERV"), ("PERQ", "CUSA"), ("PERV", "CUSA"),
-    ("CUSA", "CUSCO"), ("CUSA", "CUSL"), ("CUSCO", "CUSL"),
-]  # fmt: skip
 ORDER = list(BLOCKS)
 ITEMS = [(c, i) for c, items in BLOCKS.items() for i in items]
 COLUMNS = ["table", "key_1", "key_2", "estimate", "boot_mean", "std_error", "t_value",
            "p_value", "ci_lower", "ci_upper"]
-
-
-def _reachable() -> set[tuple[str, str]]:
-    reach = set(PATHS)
-    changed = True
-    while changed:
-        new = {(a, d) for a, b in reach for c, d in reach if b == c} - reach
-        reach |= new
-        changed = bool(new)
-    return reach
 
 
 def _rows(table: str, summary, keys: list[tuple[str, str]], swap: bool) -> list[dict]:
@@ -130,12 +107,7 @@ def _rows(table: str, summary, keys: list[tuple[str, str]], swap: bool) -> list[
 
 
 def main(argv: list[str]) -> int:
-    data_path = (Path(argv[1]) if len(argv) > 1 else DEFAULT_DATA).resolve()
-    digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
-    if digest != MOBI_SHA256:
-        raise SystemExit(f"{data_path}: sha256 {digest} != {MOBI_SHA256}")
-    data = pd.read_csv(data_path)
-    assert data.shape == (250, 24)
+    data = read_mobi(Path(argv[1]) if len(argv) > 1 else None)
 
     mm = constructs(*(composite(c, items, weights=mode_A) for c, items in BLOCKS.items()))
     sm = relationships(*(paths(s, t) for s, t in PATHS))
@@ -157,7 +129,7 @@ def main(argv: list[str]) -> int:
         for rep in boot.boot_loadings
     )
 
-    reach = _reachable()
+    reach = reachable()
     rows = (
         _rows("paths", summary.bootstrapped_paths, PATHS, swap=False)
         + _rows("loadings", summary.bootstrapped_loadings, ITEMS, swap=True)

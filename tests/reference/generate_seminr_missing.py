@@ -48,13 +48,22 @@ Floats are written with ``%.17g`` (round-trip exact).
 
 from __future__ import annotations
 
-import hashlib
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import seminr
+from ecsi_common import (
+    BLOCKS,
+    FLOAT_FORMAT,
+    HERE,
+    MAX_IT,
+    OUT_DIR,
+    PATHS,
+    STOP_CRITERION,
+    read_mobi,
+    sha256,
+)
 from seminr import (
     composite,
     constructs,
@@ -67,38 +76,13 @@ from seminr import (
     relationships,
 )
 
-HERE = Path(__file__).resolve().parent
 MOBI = HERE / ".." / ".." / "csisem" / "datasets" / "mobi.csv"  # what load_mobi() reads
-OUT_DIR = HERE / "data"
 MISSING_CSV = OUT_DIR / "mobi_missing.csv"
-MOBI_SHA256 = "eeedf61c7a980dda4c13cb39102d31da859e70d39d86f7d67437ad60e2e789ef"
 MISSING_SHA256 = "414d389c71baf331ff5a88ffaa4d87dcdd4b22604ddcaa92966656671f302e30"
 SEED = 2026
 N_MISSING = 180  # 3% of 250 x 24 cells
-MAX_IT = 300
-STOP_CRITERION = 7
-FLOAT_FORMAT = "%.17g"
 
-BLOCKS = {
-    "IMAG": [f"IMAG{i}" for i in range(1, 6)],
-    "CUEX": [f"CUEX{i}" for i in range(1, 4)],
-    "PERQ": [f"PERQ{i}" for i in range(1, 8)],
-    "PERV": [f"PERV{i}" for i in range(1, 3)],
-    "CUSA": [f"CUSA{i}" for i in range(1, 4)],
-    "CUSCO": ["CUSCO"],
-    "CUSL": [f"CUSL{i}" for i in range(1, 4)],
-}
-PATHS = [
-    ("IMAG", "CUEX"), ("IMAG", "CUSA"), ("IMAG", "CUSL"),
-    ("CUEX", "PERQ"), ("CUEX", "PERV"), ("CUEX", "CUSA"),
-    ("PERQ", "PERV"), ("PERQ", "CUSA"), ("PERV", "CUSA"),
-    ("CUSA", "CUSCO"), ("CUSA", "CUSL"), ("CUSCO", "CUSL"),
-]  # fmt: skip
 POLICIES = {"listwise": na_omit, "mean": mean_replacement}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def make_missing(mobi: pd.DataFrame) -> pd.DataFrame:
@@ -125,16 +109,12 @@ def fit(data: pd.DataFrame, policy: str):
 
 
 def main() -> int:
-    digest = _sha256(MOBI)
-    if digest != MOBI_SHA256:
-        raise SystemExit(f"{MOBI}: sha256 {digest} != {MOBI_SHA256}")
-    mobi = pd.read_csv(MOBI)
-    assert mobi.shape == (250, 24)
+    mobi = read_mobi(MOBI)
     assert sorted(mobi.columns) == sorted(i for items in BLOCKS.values() for i in items)
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     make_missing(mobi).to_csv(MISSING_CSV, index=False, na_rep="", lineterminator="\n")
-    digest = _sha256(MISSING_CSV)
+    digest = sha256(MISSING_CSV)
     if digest != MISSING_SHA256:
         raise SystemExit(f"{MISSING_CSV}: sha256 {digest} != {MISSING_SHA256} (recipe changed?)")
 

@@ -35,13 +35,13 @@ Floats are written with ``%.17g`` (round-trip exact).
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import seminr
+from ecsi_common import BLOCKS, FLOAT_FORMAT, MAX_IT, OUT_DIR, PATHS, STOP_CRITERION, read_mobi
 from seminr import (
     constructs,
     estimate_pls,
@@ -53,29 +53,6 @@ from seminr import (
 )
 from seminr.estimate.consistent import rho_a
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = HERE / ".." / ".." / ".." / "shared" / "data" / "mobi.csv"
-OUT_DIR = HERE / "data"
-MOBI_SHA256 = "eeedf61c7a980dda4c13cb39102d31da859e70d39d86f7d67437ad60e2e789ef"
-MAX_IT = 300
-STOP_CRITERION = 7
-FLOAT_FORMAT = "%.17g"
-
-BLOCKS = {
-    "IMAG": [f"IMAG{i}" for i in range(1, 6)],
-    "CUEX": [f"CUEX{i}" for i in range(1, 4)],
-    "PERQ": [f"PERQ{i}" for i in range(1, 8)],
-    "PERV": [f"PERV{i}" for i in range(1, 3)],
-    "CUSA": [f"CUSA{i}" for i in range(1, 4)],
-    "CUSCO": ["CUSCO"],
-    "CUSL": [f"CUSL{i}" for i in range(1, 4)],
-}
-PATHS = [
-    ("IMAG", "CUEX"), ("IMAG", "CUSA"), ("IMAG", "CUSL"),
-    ("CUEX", "PERQ"), ("CUEX", "PERV"), ("CUEX", "CUSA"),
-    ("PERQ", "PERV"), ("PERQ", "CUSA"), ("PERV", "CUSA"),
-    ("CUSA", "CUSCO"), ("CUSA", "CUSL"), ("CUSCO", "CUSL"),
-]  # fmt: skip
 SCHEMES = {"path": path_weighting, "factorial": path_factorial}
 
 
@@ -89,12 +66,7 @@ def fit(data: pd.DataFrame, scheme: str):
 
 
 def main(argv: list[str]) -> int:
-    data_path = (Path(argv[1]) if len(argv) > 1 else DEFAULT_DATA).resolve()
-    digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
-    if digest != MOBI_SHA256:
-        raise SystemExit(f"{data_path}: sha256 {digest} != {MOBI_SHA256}")
-    data = pd.read_csv(data_path)
-    assert data.shape == (250, 24)
+    data = read_mobi(Path(argv[1]) if len(argv) > 1 else None)
 
     rows: dict[str, list[dict]] = {k: [] for k in ("paths", "loadings", "r_squared", "rho_a")}
     for scheme in SCHEMES:
