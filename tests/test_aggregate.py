@@ -17,32 +17,14 @@ import csisem
 from csisem.datasets import simulate_companies
 from csisem.errors import DataError, DataWarning, OptionError
 
-MINI_SPEC = """\
-name: mini
-scale: [1, 10]
-constructs:
-  QUAL:
-    label: Perceived quality
-    indicators: [QUAL1, QUAL2, QUAL3]
-  CUSA:
-    label: Customer satisfaction
-    indicators: [CUSA1, CUSA2, CUSA3]
-  LOY:
-    label: Customer loyalty
-    indicators: [LOY1, LOY2]
-paths:
-  CUSA: [QUAL]
-  LOY: [CUSA]
-"""
 RTOL = 1e-12
 
 
 @pytest.fixture(scope="module")
-def study() -> tuple[csisem.GroupFits, pd.DataFrame, pd.DataFrame]:
-    model = csisem.parse_spec(MINI_SPEC)
-    data, weights, gdp = simulate_companies(model, n_companies=12, n_industries=4, n_sectors=2,
+def study(mini: csisem.Model) -> tuple[csisem.GroupFits, pd.DataFrame, pd.DataFrame]:
+    data, weights, gdp = simulate_companies(mini, n_companies=12, n_industries=4, n_sectors=2,
                                             n_per_company=120, seed=3)
-    fits = csisem.fit_groups(model, data, "company", bootstrap=200, seed=5, n_jobs=2)
+    fits = csisem.fit_groups(mini, data, "company", bootstrap=200, seed=5, n_jobs=2)
     return fits, weights, gdp
 
 

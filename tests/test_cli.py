@@ -535,30 +535,11 @@ def test_output_files_are_not_overwritten_without_force(capsys, tmp_path):
 
 
 # ---- fit --by and aggregate (csisem.fit_groups, csisem.aggregate) --------------------------
-GROUPS_SPEC = """\
-name: mini
-scale: [1, 10]
-constructs:
-  QUAL:
-    label: Perceived quality
-    indicators: [QUAL1, QUAL2, QUAL3]
-  CUSA:
-    label: Customer satisfaction
-    indicators: [CUSA1, CUSA2, CUSA3]
-  LOY:
-    label: Customer loyalty
-    indicators: [LOY1, LOY2]
-paths:
-  CUSA: [QUAL]
-  LOY: [CUSA]
-"""
-
-
 @pytest.fixture
-def company_files(tmp_path):
+def company_files(tmp_path, mini_spec):
     """Spec, survey, weights and GDP shares of 12 simulated companies (120 respondents each)."""
     spec = tmp_path / "mini.yaml"
-    spec.write_text(GROUPS_SPEC, encoding="utf-8")
+    spec.write_text(mini_spec, encoding="utf-8")
     data, weights, gdp = csisem.datasets.simulate_companies(
         csisem.load_model(spec), n_companies=12, n_industries=4, n_sectors=2,
         n_per_company=120, seed=4)

@@ -18,29 +18,6 @@ from csisem.datasets import simulate_companies
 from csisem.errors import ConvergenceWarning, DataError, DataWarning, OptionError
 from csisem.groups import GroupStatus, group_seed, satisfaction_construct
 
-MINI_SPEC = """\
-name: mini
-scale: [1, 10]
-constructs:
-  QUAL:
-    label: Perceived quality
-    indicators: [QUAL1, QUAL2, QUAL3]
-  CUSA:
-    label: Customer satisfaction
-    indicators: [CUSA1, CUSA2, CUSA3]
-  LOY:
-    label: Customer loyalty
-    indicators: [LOY1, LOY2]
-paths:
-  CUSA: [QUAL]
-  LOY: [CUSA]
-"""
-
-
-@pytest.fixture(scope="module")
-def mini() -> csisem.Model:
-    return csisem.parse_spec(MINI_SPEC)
-
 
 @pytest.fixture(scope="module")
 def survey(mini: csisem.Model) -> pd.DataFrame:

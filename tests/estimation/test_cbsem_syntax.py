@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path as FilePath
 
 import pytest
 
@@ -16,18 +17,8 @@ from csisem.estimation.cbsem_spec import (
 from csisem.estimation.cbsem_syntax import latent_names, to_semopy_syntax
 from csisem.models import Construct, Covariance, Indicator, Mode, Model, Path
 
-POLDEM = """
-  ind60 =~ x1 + x2 + x3
-  dem60 =~ y1 + y2 + y3 + y4
-  dem65 =~ y5 + y6 + y7 + y8
-  dem60 ~ ind60
-  dem65 ~ ind60 + dem60
-  y1 ~~ y5
-  y2 ~~ y4 + y6
-  y3 ~~ y7
-  y4 ~~ y8
-  y6 ~~ y8
-"""
+POLDEM = (FilePath(__file__).parents[1] / "reference" / "data" / "political_democracy.lav"
+          ).read_text(encoding="utf-8")
 
 
 def test_ecsi_syntax_renames_cusco_and_fixes_its_error_variance(ecsi):

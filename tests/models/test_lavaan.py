@@ -44,21 +44,8 @@ CUSCO ~ CUSA
 CUSL  ~ IMAG + CUSA + CUSCO
 """
 
-POLITICAL_DEMOCRACY = """
-  # measurement model
-    ind60 =~ x1 + x2 + x3
-    dem60 =~ y1 + y2 + y3 + y4
-    dem65 =~ y5 + y6 + y7 + y8
-  # regressions
-    dem60 ~ ind60
-    dem65 ~ ind60 + dem60
-  # residual correlations
-    y1 ~~ y5
-    y2 ~~ y4 + y6
-    y3 ~~ y7
-    y4 ~~ y8
-    y6 ~~ y8
-"""
+POLITICAL_DEMOCRACY = (FilePath(__file__).parents[1] / "reference" / "data"
+                       / "political_democracy.lav").read_text(encoding="utf-8")
 
 
 def _error_text(text: str, source: str | None = "model.lav") -> str:

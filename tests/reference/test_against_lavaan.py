@@ -36,18 +36,7 @@ from csisem.errors import CSIWarning
 
 DATA = Path(__file__).parent / "data"
 
-POLDEM = """
-  ind60 =~ x1 + x2 + x3
-  dem60 =~ y1 + y2 + y3 + y4
-  dem65 =~ y5 + y6 + y7 + y8
-  dem60 ~ ind60
-  dem65 ~ ind60 + dem60
-  y1 ~~ y5
-  y2 ~~ y4 + y6
-  y3 ~~ y7
-  y4 ~~ y8
-  y6 ~~ y8
-"""
+POLDEM = (DATA / "political_democracy.lav").read_text(encoding="utf-8")
 HS = """
   visual  =~ x1 + x2 + x3
   textual =~ x4 + x5 + x6
