@@ -17,6 +17,7 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -59,11 +60,22 @@ class PreparedData:
         """Rows used in the estimation."""
         return int(self.values.shape[0])
 
+    @cached_property
+    def _moments(self) -> tuple[FloatArray, FloatArray]:
+        # Means and covariance are computed once per data set: a fit asks for the
+        # correlations, standard deviations and standardised scores, all derived from them.
+        w = self.case_weights
+        mean = self.values.mean(axis=0) if w is None else w @ self.values / w.sum()
+        X = self.values - mean
+        Xw = X if w is None else X * w[:, None]
+        cov = Xw.T @ X / (X.shape[0] - 1)
+        for arr in (mean, cov):
+            arr.setflags(write=False)
+        return mean, cov
+
     def means(self) -> FloatArray:
         """(J,) indicator means (weighted when there are case weights)."""
-        if self.case_weights is None:
-            return self.values.mean(axis=0)
-        return self.case_weights @ self.values / self.case_weights.sum()
+        return self._moments[0]
 
     def centred(self) -> FloatArray:
         """(N × J) indicators minus their (weighted) means."""
@@ -71,10 +83,7 @@ class PreparedData:
 
     def covariance(self) -> FloatArray:
         """(J × J) indicator covariance matrix (N - 1 denominator; weighted as above)."""
-        X = self.centred()
-        if self.case_weights is None:
-            return X.T @ X / (X.shape[0] - 1)
-        return (X * self.case_weights[:, None]).T @ X / (X.shape[0] - 1)
+        return self._moments[1]
 
     def std(self) -> FloatArray:
         """(J,) indicator standard deviations (see :meth:`covariance`)."""
