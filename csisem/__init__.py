@@ -49,27 +49,45 @@ __all__ = [
     "Path",
     "__version__",
     "aggregate",
+    "ahp",
     "compare",
     "compare_groups",
     "datasets",
+    "delphi",
     "errors",
     "fit",
     "fit_groups",
+    "kano",
     "list_models",
     "load_model",
     "load_spec",
     "measurement_invariance",
+    "measures",
     "micom",
+    "nps",
     "parse_lavaan",
     "parse_spec",
+    "satisfaction_ratio",
+    "servqual",
+    "weighted_index",
 ]
 
-_LAZY = {  # CB-SEM names, imported on first use (scipy.stats and semopy are slow to import)
+_LAZY: dict[str, tuple[str, str | None]] = {  # imported on first use (scipy.stats and
+    # semopy are slow to import); None: the module itself
     "CBSEMEstimator": ("csisem.estimation.cbsem", "CBSEMEstimator"),
     "CBSEMResult": ("csisem.cbsem_results", "CBSEMResult"),
     "MethodComparison": ("csisem.estimation.cbsem_compare", "MethodComparison"),
     "compare": ("csisem.estimation.cbsem_compare", "compare"),
     "measurement_invariance": ("csisem.estimation.cbsem_invariance", "measurement_invariance"),
+    # classic measures beside the SEM (AHP, Delphi, SERVQUAL, Kano, NPS): csisem.measures
+    "measures": ("csisem.measures", None),
+    "ahp": ("csisem.measures", "ahp"),
+    "delphi": ("csisem.measures", "delphi"),
+    "kano": ("csisem.measures", "kano"),
+    "nps": ("csisem.measures", "nps"),
+    "satisfaction_ratio": ("csisem.measures", "satisfaction_ratio"),
+    "servqual": ("csisem.measures", "servqual"),
+    "weighted_index": ("csisem.measures", "weighted_index"),
 }
 
 
@@ -78,5 +96,6 @@ def __getattr__(name: str) -> object:
         import importlib
 
         module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
+        loaded = importlib.import_module(module)
+        return loaded if attr is None else getattr(loaded, attr)
     raise AttributeError(f"module 'csisem' has no attribute {name!r}")

@@ -28,6 +28,7 @@ from . import __version__
 from .api import fit, resolve_data
 from .data import prepare_data
 from .errors import CSIError, CSIWarning, OptionError
+from .measures.cli import add_measure_parsers
 from .models.catalogue import list_models, load_model
 from .models.model import Model
 from .options import CIMethod, GroupEqual, InnerScheme, Method, MissingPolicy
@@ -386,9 +387,15 @@ examples:
   csisem aggregate --indices fits.json --weights weights.csv --gdp gdp.csv
                                                   industry, sector and national indices
   csisem fit my.yaml --data survey.csv --columns q1=IMAG1,q2=IMAG2 --format json -o fit.json
+  csisem fit ecsi --data waves/                   a Parquet file or directory, read in slices
+  csisem ahp criteria.csv                         AHP priorities and consistency ratio
+  csisem servqual --data survey.csv               SERVQUAL gaps P - E by RATER dimension
+  csisem kano --data survey.csv --pairs pairs.yaml          Kano categories, better/worse
+  csisem nps --data survey.csv --column q10       net promoter score with its interval
 
 SPEC is a catalogue name (see 'csisem models') or a .yaml/.lav file; --data is a CSV file
-(comma, semicolon or tab separated, header row) or a bundled data set name (mobi).
+(comma, semicolon or tab separated, header row), an .xlsx, .sav, .dta or .parquet file, a
+directory of .parquet files, or a bundled data set name (mobi).
 exit codes: 0 ok, 2 user error (spec, data, option), 1 internal error (rerun with --debug).
 """
 
@@ -595,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_parser(sub, spec_help, data_help, columns_help)
     _add_aggregate_parser(sub)
     _add_compare_parser(sub, spec_help, data_help, columns_help)
+    add_measure_parsers(sub, data_help)
     return parser
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 __all__ = [
     "CSIError",
     "CSIWarning",
+    "ConsistencyError",
+    "ConsistencyWarning",
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
@@ -82,6 +84,10 @@ class DataError(CSIError, ValueError):
     """The data do not fit the model (missing column, non-numeric values, ...)."""
 
 
+class ConsistencyError(DataError):
+    """Expert judgements are too inconsistent to use (AHP consistency ratio above the limit)."""
+
+
 class OptionError(CSIError, ValueError):
     """An argument has a value csisem does not support."""
 
@@ -104,6 +110,10 @@ class InadmissibleSolutionWarning(CSIWarning):
 
 class DataWarning(CSIWarning):
     """Something in the data deserves attention but does not stop the analysis."""
+
+
+class ConsistencyWarning(DataWarning):
+    """Expert judgements are inconsistent, and their use was asked for anyway."""
 
 
 class OutOfScaleWarning(DataWarning):

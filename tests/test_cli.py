@@ -122,7 +122,7 @@ def test_models_lists_the_catalogue_in_aligned_columns(capsys):
     lines = out.splitlines()
     assert lines[0].split() == ["name", "constructs", "indicators", "paths", "title"]
     names = [line.split()[0] for line in lines[1:]]
-    assert names == ["acsi", "ccsi", "csi6", "ecsi", "epsi", "ncsb", "scsb"]
+    assert names == ["acsi", "ccsi", "csi6", "ecsi", "epsi", "ncsb", "scsb", "servqual"]
     ecsi_line = lines[1 + names.index("ecsi")]
     assert ecsi_line.split()[1:4] == ["7", "24", "12"]
     assert "European Customer Satisfaction Index" in ecsi_line

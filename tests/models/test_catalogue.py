@@ -10,7 +10,8 @@ import csisem
 from csisem.datasets import simulate
 from csisem.errors import SpecError
 
-CATALOGUE = ["acsi", "ccsi", "csi6", "ecsi", "epsi", "ncsb", "scsb"]
+CATALOGUE = ["acsi", "ccsi", "csi6", "ecsi", "epsi", "ncsb", "scsb", "servqual"]
+SCALES = {"servqual": (1, 7)}  # SERVQUAL statements are rated on a 7-point scale
 
 
 def test_list_models_describes_the_catalogue() -> None:
@@ -25,7 +26,7 @@ def test_catalogue_spec_has_wording_and_fits_simulated_data(name: str) -> None:
     model = csisem.load_model(name)
     assert model.citation
     assert model.title
-    assert model.scale == (1, 10)
+    assert model.scale == SCALES.get(name, (1, 10))
     assert all(i.wording for c in model.constructs for i in c.indicators)
     assert all(c.label for c in model.constructs)
     data = simulate(model, 1000, seed=11, on_scale=True)
@@ -96,6 +97,21 @@ def test_csi6_is_the_textbook_indicator_system_on_the_acsi_structure() -> None:
         ("CUEX", 3), ("PERQ", 3), ("PERV", 3), ("CUSA", 2), ("COMP", 2), ("LOY", 3)]
 
 
+def test_servqual_template_pairs_22_items_on_the_five_rater_dimensions() -> None:
+    m = csisem.load_model("servqual")
+    perceptions = {"TAN": 4, "REL": 5, "RES": 4, "ASS": 4, "EMP": 5}
+    sizes = {c.name: len(c.indicators) for c in m.constructs}
+    assert {k: sizes[k] for k in perceptions} == perceptions
+    assert {k: sizes[f"{k}_E"] for k in perceptions} == perceptions
+    assert [i for c in perceptions for i in m.construct(c).indicator_names] == [
+        f"P{k}" for k in range(1, 23)]
+    assert [i for c in perceptions for i in m.construct(f"{c}_E").indicator_names] == [
+        f"E{k}" for k in range(1, 23)]
+    assert _structure("servqual") == {(f"{c}_E", c) for c in perceptions} | {
+        (c, "OSQ") for c in perceptions}
+    assert "paraphrase" in (m.description or "")
+
+
 def test_load_model_accepts_names_paths_and_models(tmp_path: Path) -> None:
     ecsi = csisem.load_model("ECSI")
     f = tmp_path / "mine.yaml"
@@ -108,7 +124,7 @@ def test_load_model_accepts_names_paths_and_models(tmp_path: Path) -> None:
 def test_unknown_catalogue_name_suggests() -> None:
     with pytest.raises(SpecError, match=r"'ecsii' is neither a catalogue model nor a spec "
                                         r"file. Did you mean 'ecsi'\? Catalogue: acsi, ccsi, "
-                                        r"csi6, ecsi, epsi, ncsb, scsb;"):
+                                        r"csi6, ecsi, epsi, ncsb, scsb, servqual;"):
         csisem.load_model("ecsii")
 
 
