@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from .data import read_data
 from .datasets import list_datasets, load_dataset
 from .errors import DataError, OptionError, OutOfScaleWarning
@@ -25,8 +23,12 @@ if TYPE_CHECKING:
 __all__ = ["fit", "resolve_data"]
 
 
-def resolve_data(data: Any) -> pd.DataFrame:
+def resolve_data(data: Any, *, stream: bool = False) -> Any:
     """A DataFrame from a DataFrame, a bundled data set name (``"mobi"``) or a file path.
+
+    With ``stream=True`` (estimators that need only the data's moments: PLS), a Parquet file
+    or a directory of Parquet files becomes a :class:`~csisem.streaming.ParquetSource`, read
+    row group by row group; anything else is returned as above (a Dask DataFrame as is).
 
     Raises
     ------
@@ -35,11 +37,22 @@ def resolve_data(data: Any) -> pd.DataFrame:
     """
     if isinstance(data, str | FilePath):
         path = FilePath(data)
+        if stream and ((path.suffix.lower() == ".parquet" and path.is_file())
+                       or (path.is_dir() and any(path.rglob("*.parquet")))):
+            from .streaming import ParquetSource
+
+            return ParquetSource(path)
         if not path.exists() and str(data).lower() in list_datasets():
             return load_dataset(str(data))
         if not path.exists() and path.suffix == "" and "/" not in str(data):
             return load_dataset(str(data))  # raises DataError listing the data sets
         return read_data(path)
+    if not stream:
+        from .data import _as_frame
+        from .streaming import ParquetSource, is_dask_frame
+
+        if isinstance(data, ParquetSource) or is_dask_frame(data):
+            return _as_frame(data)  # rows are needed: read whole, or a clear error for Dask
     return data
 
 
@@ -84,6 +97,7 @@ def fit(
     group: str | None = None,
     group_equal: Sequence[GroupEqual | str] | GroupEqual | str | None = None,
     out_of_scale: str = "warn",
+    client: Any = None,
 ) -> PLSResult | CBSEMResult:
     """Fit a model to data.
 
@@ -118,6 +132,10 @@ def fit(
     group : CB-SEM: the data column that defines groups (one model per group).
     group_equal : CB-SEM with ``group``: parameter kinds held equal across groups
         (``"loadings"``, ``"intercepts"``, ...).
+    out_of_scale : values outside the spec's item scale: ``"warn"`` (default) or ``"error"``.
+    client : PLS: a ``dask.distributed.Client``; the bootstrap batches run on its cluster
+        (same numbers as locally for the same seed). A Dask DataFrame's moments are computed
+        by the active client anyway.
 
     Options that do not apply to the chosen method raise :class:`OptionError`.
 
@@ -144,7 +162,7 @@ def fit(
                      "n_jobs": n_jobs != 1,
                      "ci_method": ci_method is not None, "progress": progress is True,
                      "negative_weights": negative_weights is not None,
-                     "max_ci_width": max_ci_width is not None}
+                     "max_ci_width": max_ci_width is not None, "client": client is not None}
             _reject(given, method, "they are PLS options; use method='pls' or 'plsc'")
             from .estimation.cbsem import CBSEMEstimator
 
@@ -167,8 +185,9 @@ def fit(
                                  progress=progress, consistent=method is Method.PLSC,
                                  negative_weights=("error" if negative_weights is None
                                                    else negative_weights),
-                                 max_ci_width=4.0 if max_ci_width is None else max_ci_width)
-        return estimator.fit(load_model(model), resolve_data(data), columns=columns,
+                                 max_ci_width=4.0 if max_ci_width is None else max_ci_width,
+                                 client=client)
+        return estimator.fit(load_model(model), resolve_data(data, stream=True), columns=columns,
                              missing=missing, missing_codes=missing_codes, weights=weights)
 
 

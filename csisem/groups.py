@@ -11,13 +11,14 @@ depend neither on ``n_jobs``, nor on which other groups are in the data, nor on 
 ``groups["seed"]`` holds it, and ``csisem.fit(model, that_group, bootstrap=B, seed=it)``
 repeats the group's fit exactly.
 
-Parallelism: groups run on ``n_jobs`` threads, and BLAS is held to one thread while
-``fit_groups`` runs (with threadpoolctl, when installed), whatever ``n_jobs`` is: a
-multi-threaded BLAS adds in a different order, which would change the last digits with
-``n_jobs``. Measured on 2 (busy) cores, 40 companies x 250 respondents x 1000 resamples of
-ECSI: threads were faster than loky processes (which pay for starting workers, importing
-csisem and sending results back), and single-threaded BLAS faster than multi-threaded BLAS
-(the matrices are small).
+Parallelism: groups run on ``n_jobs`` threads, or, with a dask.distributed ``client``, as
+tasks on its cluster (:func:`csisem.estimation.bootstrap.run_on_cluster`). BLAS is held to one
+thread in every case (with threadpoolctl, when installed): a multi-threaded BLAS adds in a
+different order, which would change the last digits with ``n_jobs``; the matrices are small,
+so it is not slower either. Threads, not processes: measured on 2 cores, 400 companies x 250
+respondents x 1000 resamples of ECSI, two threads took 32-46 s and two loky processes 29-48 s
+(one process: 50 s); the two are within noise of each other, and processes add start-up,
+pickling of every result and a second copy of the data, and need every option picklable.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import pandas as pd
 
 from ._typing import FloatArray
 from .errors import DataError, DataWarning, EstimationError, OptionError
+from .estimation.bootstrap import SharedContext, check_client, one_blas_thread, run_on_cluster
 from .models.model import Model
 from .results import PLSResult, _plain
 from .summary import Section, Summary, SummaryMixin
@@ -103,11 +105,12 @@ _LOCAL = threading.local()
 
 
 @contextlib.contextmanager
-def _route_warnings() -> Iterator[None]:
+def _warnings_by_thread() -> Iterator[None]:
     """Send each worker thread's warnings to that thread's ``_LOCAL.sink``.
 
-    ``catch_warnings`` is not thread-safe, so it is entered once here, in the calling thread,
-    and ``showwarning`` dispatches by thread. "always" makes the same warning in two groups
+    ``catch_warnings`` is not thread-safe, so it is entered once (see
+    :class:`~csisem.estimation.bootstrap.SharedContext`), and
+    ``showwarning`` dispatches by thread. "always" makes the same warning in two groups
     count twice; while this runs it also applies to warnings of unrelated threads.
     """
     with warnings.catch_warnings():
@@ -126,20 +129,7 @@ def _route_warnings() -> Iterator[None]:
         yield
 
 
-@contextlib.contextmanager
-def _single_blas_thread() -> Iterator[None]:
-    """One BLAS thread per worker (threadpoolctl, when installed).
-
-    Also for ``n_jobs=1``: a multi-threaded BLAS sums in another order, so the last digit of
-    a result would depend on ``n_jobs``; and on small matrices it is slower anyway.
-    """
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError:  # optional: without it BLAS keeps its own threads
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+_route_warnings = SharedContext(_warnings_by_thread)
 
 
 @dataclass(frozen=True)
@@ -179,6 +169,14 @@ def _fit_group(model: Model, frame: pd.DataFrame, seed: int, min_n: int,
     status = GroupStatus.OK if result.converged else GroupStatus.NOT_CONVERGED
     message = "; ".join(dict.fromkeys(text for _, text in sink))
     return _Outcome(status, message, result, index, n_rows, tuple(sink))
+
+
+def _fit_group_remote(model: Model, frame: pd.DataFrame, seed: int, min_n: int,
+                     options: dict[str, Any]) -> _Outcome:
+    """:func:`_fit_group` as a task on a dask worker, which has its own warnings and BLAS
+    state to set up (several tasks may share a worker process)."""
+    with _route_warnings, one_blas_thread:
+        return _fit_group(model, frame, seed, min_n, options)
 
 
 # ---- the result -----------------------------------------------------------------------------
@@ -255,7 +253,7 @@ class GroupFits(SummaryMixin):
         """Index by group (all constructs), the satisfaction index with its interval, and the
         groups that were not estimated or warned."""
         counts = self.groups["status"].value_counts()
-        status = ", ".join(f"{int(n)} {s.replace('_', ' ')}" for s, n in counts.items())
+        status = ", ".join(f"{int(n)} {str(s).replace('_', ' ')}" for s, n in counts.items())
         header = {"Model": self.model.name, "Groups by": ", ".join(self.by),
                   "Groups": f"{len(self.groups)} ({status})",
                   "Minimum rows": str(self.min_n)}
@@ -380,6 +378,7 @@ def fit_groups(
     min_n: int = DEFAULT_MIN_N,
     n_jobs: int = 1,
     seed: int | None = None,
+    client: Any = None,
     **fit_options: Any,
 ) -> GroupFits:
     """Fit ``model`` to each group of rows of ``data`` and tabulate indices per group.
@@ -395,6 +394,9 @@ def fit_groups(
         with status ``too_small`` (default 30).
     n_jobs : groups fitted in parallel (threads; -1: all cores). The output does not depend
         on it.
+    client : a ``dask.distributed.Client``: each group is fitted as a task on its cluster
+        (``n_jobs`` is then not used), with the same output as locally. The workers need
+        csisem installed; dask is imported only when a client is given.
     seed : root of every group's bootstrap seed (drawn from the OS when None, and reported
         as ``seed`` of the result).
     **fit_options : passed to :func:`csisem.fit` for every group (``bootstrap``,
@@ -415,7 +417,8 @@ def fit_groups(
     DataError
         If a ``by`` column is missing (close names are suggested) or no row has a group.
     OptionError
-        For invalid options (checked once, before any fit), including CB-SEM methods.
+        For invalid options (checked once, before any fit), including CB-SEM methods, and a
+        ``client`` that is not a ``distributed.Client``.
     SpecError
         If the model is invalid.
     """
@@ -436,6 +439,7 @@ def fit_groups(
                              or seed < 0):
         raise OptionError(f"seed={seed!r} must be a non-negative integer.")
     _check_options(fit_options)
+    client = check_client(client)
     root = int(cast(int, np.random.SeedSequence().entropy)) if seed is None else int(seed)
 
     unassigned = frame[list(names)].isna().any(axis=1)
@@ -454,15 +458,17 @@ def fit_groups(
     workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
     workers = max(1, min(workers, len(grouped)))
 
-    with _route_warnings(), _single_blas_thread():
-        if workers == 1:
-            outcomes = [_fit_group(model, f, s, int(min_n), fit_options)
-                        for (_, f), s in zip(grouped, seeds, strict=True)]
+    calls = [(model, f, s, int(min_n), fit_options)
+             for (_, f), s in zip(grouped, seeds, strict=True)]
+    with _route_warnings, one_blas_thread:
+        if client is not None:
+            outcomes = run_on_cluster(client, _fit_group_remote, calls)
+        elif workers == 1:
+            outcomes = [_fit_group(*call) for call in calls]
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                futures: list[Future[_Outcome]] = [
-                    pool.submit(_fit_group, model, f, s, int(min_n), fit_options)
-                    for (_, f), s in zip(grouped, seeds, strict=True)]
+                futures: list[Future[_Outcome]] = [pool.submit(_fit_group, *call)
+                                                   for call in calls]
                 try:
                     outcomes = [fut.result() for fut in futures]
                 except BaseException:
@@ -491,9 +497,19 @@ def _assemble(model: Model, names: tuple[str, ...], keys: list[tuple[Any, ...]],
               seeds: list[int], outcomes: list[_Outcome], root: int,
               options: dict[str, Any], min_n: int, n_unassigned: int) -> GroupFits:
     constructs = list(model.construct_names)
-    rows: list[dict[str, Any]] = []
+    positions = pd.Index(constructs)
+    K = len(constructs)
+    size = K * len(keys)
+    # Column arrays filled group by group (a dict per row and .at lookups cost more than
+    # the fits' own tables for hundreds of groups).
+    values = {col: np.full(size, np.nan) for col in ("index", "std_error", "ci_lower",
+                                                     "ci_upper", "r_squared")}
+    wide: list[bool | None] = [None] * size
+    n_col: list[int] = []
+    converged_col: list[bool | None] = []
+    status_col: list[str] = []
     group_rows: list[dict[str, Any]] = []
-    for key, seed, out in zip(keys, seeds, outcomes, strict=True):
+    for g, (key, seed, out) in enumerate(zip(keys, seeds, outcomes, strict=True)):
         key_cols = dict(zip(names, key, strict=True))
         res = out.result  # None when not fitted (too small, or the fit raised)
         n = out.n_rows if res is None else res.n_obs
@@ -503,17 +519,29 @@ def _assemble(model: Model, names: tuple[str, ...], keys: list[tuple[Any, ...]],
                            "n_resamples": None if boot is None else boot.n_valid,
                            "converged": converged, "status": out.status.value,
                            "message": out.message})
-        index = (pd.DataFrame(index=constructs) if out.index is None
-                 else out.index.set_index("construct").rename(columns={"estimate": "index"}))
-        r2 = pd.Series(dtype=float) if res is None else res.r_squared
-        for c in constructs:
-            values = {col: float(index.at[c, col]) if col in index else np.nan
-                      for col in ("index", "std_error", "ci_lower", "ci_upper")}
-            wide = bool(index.at[c, "wide_ci"]) if "wide_ci" in index else None
-            rows.append({**key_cols, "construct": c, **values, "wide_ci": wide, "n": n,
-                         "r_squared": float(r2[c]) if c in r2.index else np.nan,
-                         "converged": converged, "status": out.status.value})
-    table = pd.DataFrame(rows, columns=[*names, *TABLE_COLUMNS])
+        rows = slice(g * K, (g + 1) * K)
+        if out.index is not None:
+            at = positions.get_indexer(pd.Index(out.index["construct"]))
+            for col, target in (("estimate", "index"), ("std_error", "std_error"),
+                                ("ci_lower", "ci_lower"), ("ci_upper", "ci_upper")):
+                if col in out.index:
+                    values[target][rows][at] = out.index[col].to_numpy(dtype=float)
+            if "wide_ci" in out.index:
+                for j, flag in zip(at, out.index["wide_ci"], strict=True):
+                    wide[g * K + j] = bool(flag)
+        if res is not None:
+            r2 = res.r_squared
+            values["r_squared"][rows] = r2.reindex(constructs).to_numpy(dtype=float)
+        n_col += [n] * K
+        converged_col += [converged] * K
+        status_col += [out.status.value] * K
+    table = pd.DataFrame({
+        **{b: [k[i] for k in keys for _ in range(K)] for i, b in enumerate(names)},
+        "construct": constructs * len(keys), **{c: values[c] for c in
+                                                ("index", "std_error", "ci_lower", "ci_upper")},
+        "wide_ci": wide, "n": n_col, "r_squared": values["r_squared"],
+        "converged": converged_col, "status": status_col},
+        columns=[*names, *TABLE_COLUMNS])
     groups = pd.DataFrame(group_rows, columns=[*names, "n_rows", "n", "seed", "n_resamples",
                                                "converged", "status", "message"])
     for frame in (table, groups):

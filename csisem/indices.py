@@ -143,6 +143,10 @@ def index_scores(result: PLSResult) -> pd.DataFrame:
     w, _, sd = _compact(result)
     w_tilde, _ = normalised_weights(result.design, w, sd)
     values = index_values(result.design, w_tilde[None, :], result.data.values, scale)
+    # A respondent at the top (bottom) of the scale scores 100 (0) exactly, not 100 + 3e-14:
+    # the normalised weights sum to 1 only up to rounding.
+    for bound in (0.0, 100.0):
+        values[np.abs(values - bound) < 1e-9] = bound
     return pd.DataFrame(values, index=result.data.index, columns=list(result.design.names))
 
 

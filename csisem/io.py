@@ -3,7 +3,7 @@
 =====================  ===================  =========================================
 extension              format               needs
 =====================  ===================  =========================================
-.csv .tsv .txt (none)  CSV text             nothing (see :func:`csisem.data.read_data`)
+.csv .tsv .txt (none)  CSV text             nothing (see :func:`csisem.csvfile.read_csv`)
 .xlsx .xlsm            Excel workbook       ``pip install 'csisem[excel]'`` (openpyxl)
 .sav .zsav             SPSS                 ``pip install 'csisem[spss]'`` (pyreadstat)
 .dta                   Stata                nothing (pandas reads it)
@@ -48,7 +48,7 @@ import pandas as pd
 
 from .errors import DataError, OptionError
 
-__all__ = ["FORMATS", "MissingDependencyError", "read_data"]
+__all__ = ["FORMATS", "MissingDependencyError", "open_parquet", "read_data"]
 
 
 class MissingDependencyError(DataError, ImportError):
@@ -112,7 +112,7 @@ def read_data(path: str | FilePath, *, sheet: str | int | None = None) -> pd.Dat
         raise OptionError(f"sheet={sheet!r} applies only to Excel workbooks (.xlsx, .xlsm), "
                           f"and {shown} is a {kind} file.")
     if suffix in _CSV_SUFFIXES:
-        from .data import read_data as read_csv  # the CSV reader (and its checks) lives there
+        from .csvfile import read_csv
 
         return read_csv(path)
     if not path.exists():
@@ -322,6 +322,27 @@ def _read_parquet(path: FilePath, shown: str, sheet: object) -> pd.DataFrame:
         raise _invalid(path, shown, "Parquet", exc) from exc
     frame.attrs.update(format="parquet")
     return frame
+
+
+def open_parquet(path: str | FilePath) -> Any:
+    """A ``pyarrow.parquet.ParquetFile`` for reading ``path`` in row groups, after the checks
+    of :func:`read_data` (exists, is a file, not empty, pyarrow installed, valid Parquet)."""
+    path = FilePath(path)
+    shown = repr(str(path))
+    if not path.exists():
+        raise DataError(f"Data file {shown} does not exist.")
+    if path.is_dir():
+        raise DataError(f"Data file {shown} is a directory, not a file.")
+    if path.stat().st_size == 0:
+        raise DataError(f"Data file {shown} is empty.")
+    _require("pyarrow", "Parquet", "parquet", shown)
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (pyarrow.ArrowException, ValueError, OSError) as exc:
+        raise _invalid(path, shown, "Parquet", exc) from exc
 
 
 _READERS: dict[str, Callable[[FilePath, str, Any], pd.DataFrame]] = {

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._typing import FloatArray
+from ._typing import FloatArray, IntArray
 from .errors import ConvergenceWarning, OptionError
 from .models.model import Model
 from .summary import Section, Summary, SummaryMixin
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from .indices import IPMAResult
 
 __all__ = ["DataInfo", "PLSResult"]
+
+BOOTSTRAP_COLUMNS = ["std_error", "t_value", "p_value", "ci_lower", "ci_upper"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,53 @@ def _plain(v: Any) -> Any:
     return v
 
 
+@dataclass(frozen=True)
+class _TableLayout:
+    """The label columns of a model's estimate tables, built once per model object.
+
+    Building string columns is most of the cost of a small table in pandas, so the tables of
+    every fit of a model share these (copy-on-write keeps them unchanged) and only the
+    estimate column is new.
+    """
+
+    paths: pd.DataFrame            # source, target, estimate (0: filled per fit)
+    path_cells: tuple[IntArray, IntArray]   # (target, source) positions in B
+    outer: pd.DataFrame            # construct, indicator, estimate (0: filled per fit)
+    outer_cells: tuple[IntArray, IntArray]  # (indicator, construct) positions in W and L
+    endogenous: IntArray
+    endogenous_index: pd.Index
+
+    @classmethod
+    def of(cls, model: Model, design: PLSDesign) -> _TableLayout:
+        cached = model.__dict__.get("_pls_tables")  # as functools.cached_property stores
+        if cached is not None and cached[0] is design.names:
+            return cached[1]
+        names = design.names
+        paths = pd.DataFrame({"source": [p.source for p in model.paths],
+                              "target": [p.target for p in model.paths],
+                              "estimate": np.zeros(len(model.paths))})
+        outer = pd.DataFrame({"construct": [names[o] for o in design.owner],
+                              "indicator": list(design.indicators),
+                              "estimate": np.zeros(len(design.indicators))})
+        layout = cls(
+            paths=paths,
+            path_cells=(np.array([names.index(p.target) for p in model.paths], dtype=np.intp),
+                        np.array([names.index(p.source) for p in model.paths], dtype=np.intp)),
+            outer=outer, outer_cells=(np.arange(len(design.indicators)), design.owner),
+            endogenous=np.array([names.index(c) for c in model.endogenous], dtype=np.intp),
+            endogenous_index=pd.Index(list(model.endogenous)))
+        model.__dict__["_pls_tables"] = (names, layout)
+        return layout
+
+
+def _filled(template: pd.DataFrame, estimate: FloatArray) -> pd.DataFrame:
+    """A new table: ``template``'s label columns (shared) and ``estimate`` as its last column
+    (``isetitem`` always inserts a new array, never writes into the template's)."""
+    table = template.copy(deep=False)
+    table.isetitem(table.shape[1] - 1, estimate)
+    return table
+
+
 @dataclass(frozen=True, repr=False)
 class PLSResult(SummaryMixin):
     """The result of a PLS path model fit.
@@ -77,7 +126,8 @@ class PLSResult(SummaryMixin):
     - ``scores``: construct scores (rows of the data x constructs), standardised
 
     ``design``, ``correlation`` (the indicator correlation matrix S) and ``kernel`` (the raw
-    arrays W, C, L, B) are what the statistics below are computed from.
+    arrays W, C, L, B) are what the tables and statistics are computed from, on first use:
+    a fit itself computes only the arrays.
 
     Treat the tables as read-only: they are the record of the fit.
     """
@@ -90,17 +140,6 @@ class PLSResult(SummaryMixin):
     n_iter: int
     tol: float
     max_iter: int
-    paths: pd.DataFrame
-    loadings: pd.DataFrame
-    weights: pd.DataFrame
-    cross_loadings: pd.DataFrame
-    effects: pd.DataFrame
-    r_squared: pd.Series
-    adj_r_squared: pd.Series
-    construct_correlations: pd.DataFrame
-    indicator_means: pd.Series
-    indicator_std: pd.Series
-    scores: pd.DataFrame
     data_info: DataInfo
     design: PLSDesign
     correlation: FloatArray
@@ -111,6 +150,102 @@ class PLSResult(SummaryMixin):
     negative_weights: str = "error"
     max_ci_width: float = 4.0
     settings: dict[str, Any] = field(default_factory=dict)
+
+    # ---- the estimates as tidy tables (built on first use: a fit computes only arrays) ----
+    def _with_inference(self, table: pd.DataFrame, name: str, keys: list[str]) -> pd.DataFrame:
+        boot = self.bootstrap
+        if boot is None:
+            return table
+        inference = boot.tables[name]
+        if self.settings.get("ci_method") == "bca":
+            inference = inference.drop(columns=["ci_lower", "ci_upper"]).rename(
+                columns={"bca_lower": "ci_lower", "bca_upper": "ci_upper"})
+        return table.merge(inference[keys + BOOTSTRAP_COLUMNS], on=keys, how="left",
+                           validate="one_to_one")
+
+    @cached_property
+    def _layout(self) -> _TableLayout:
+        return _TableLayout.of(self.model, self.design)
+
+    @cached_property
+    def paths(self) -> pd.DataFrame:
+        """Path coefficients: source, target, estimate (and bootstrap columns when run)."""
+        layout = self._layout
+        table = _filled(layout.paths, self.kernel.B[layout.path_cells])
+        return self._with_inference(table, "paths", ["source", "target"])
+
+    @cached_property
+    def loadings(self) -> pd.DataFrame:
+        """Outer loadings: construct, indicator, estimate (standardised indicators)."""
+        layout = self._layout
+        return self._with_inference(_filled(layout.outer, self.kernel.L[layout.outer_cells]),
+                                    "loadings", ["construct", "indicator"])
+
+    @cached_property
+    def weights(self) -> pd.DataFrame:
+        """Outer weights: construct, indicator, estimate (standardised indicators)."""
+        layout = self._layout
+        return self._with_inference(_filled(layout.outer, self.kernel.W[layout.outer_cells]),
+                                    "weights", ["construct", "indicator"])
+
+    @cached_property
+    def cross_loadings(self) -> pd.DataFrame:
+        """Correlations of every indicator with every construct."""
+        return pd.DataFrame(self.kernel.L, index=list(self.design.indicators),
+                            columns=list(self.design.names))
+
+    @cached_property
+    def effects(self) -> pd.DataFrame:
+        """Direct, indirect and total effects: source, target, direct, indirect, total."""
+        from .estimation.effects import effects_table
+
+        return effects_table(self.kernel.B, self.design.D, self.design.names)
+
+    @cached_property
+    def r_squared(self) -> pd.Series:
+        """R² of each endogenous construct."""
+        layout = self._layout
+        return pd.Series(self.kernel.r_squared[layout.endogenous], index=layout.endogenous_index,
+                         name="r_squared")
+
+    @cached_property
+    def adj_r_squared(self) -> pd.Series:
+        """R² adjusted for the number of predictors and rows."""
+        layout = self._layout
+        n_pred = self.design.D.sum(axis=1)[layout.endogenous]
+        n = self.n_obs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            adj = 1 - (1 - self.kernel.r_squared[layout.endogenous]) * (n - 1) / (n - n_pred - 1)
+        return pd.Series(adj, index=layout.endogenous_index, name="adj_r_squared")
+
+    @cached_property
+    def construct_correlations(self) -> pd.DataFrame:
+        """Correlations of the construct scores (corrected ones for PLSc)."""
+        names = list(self.design.names)
+        return pd.DataFrame(self.kernel.C, index=names, columns=names)
+
+    @cached_property
+    def indicator_means(self) -> pd.Series:
+        """Indicator means (weighted with survey weights) on the item scale."""
+        assert self.data is not None
+        return pd.Series(self.data.means(), index=list(self.design.indicators))
+
+    @cached_property
+    def indicator_std(self) -> pd.Series:
+        """Indicator standard deviations (N - 1 denominator)."""
+        assert self.data is not None
+        return pd.Series(self.data.std(), index=list(self.design.indicators))
+
+    @cached_property
+    def scores(self) -> pd.DataFrame:
+        """Standardised construct scores, one row per row of the data used.
+
+        Computed on first use; for data streamed from Parquet or Dask this reads the rows
+        again (they must then fit in memory).
+        """
+        assert self.data is not None
+        return pd.DataFrame(self.data.standardized() @ self.kernel.W, index=self.data.index,
+                            columns=list(self.design.names))
 
     # ---- measurement and structural quality (computed on first use) -----------------------
     @cached_property

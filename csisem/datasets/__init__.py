@@ -29,7 +29,8 @@ def load_mobi() -> pd.DataFrame:
     model ``"ecsi"``.
     """
     with resources.files(__name__).joinpath("mobi.csv").open("r", encoding="utf-8") as fh:
-        return pd.read_csv(fh)
+        # one float block instead of 24 column blocks: every fit converts it faster
+        return pd.read_csv(fh).copy()
 
 
 _DATASETS: dict[str, Callable[[], pd.DataFrame]] = {"mobi": load_mobi}

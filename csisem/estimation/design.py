@@ -47,6 +47,15 @@ class PLSDesign:
         return cls(names=names, indicators=indicators, M=M, D=D, mode_b=mode_b,
                    reflective=reflective, owner=owner)
 
+    @classmethod
+    def of(cls, model: Model) -> PLSDesign:
+        """:meth:`from_model`, computed once per model object (models are immutable)."""
+        # Stored in the model's instance dict, as functools.cached_property does.
+        design = model.__dict__.get("_pls_design")
+        if design is None:
+            design = model.__dict__["_pls_design"] = cls.from_model(model)
+        return design
+
     def block(self, k: int) -> IntArray:
         """Indicator positions of construct ``k``."""
         return np.flatnonzero(self.M[:, k])

@@ -61,12 +61,11 @@ from ..models.model import Model
 from ..options import InnerScheme, MissingPolicy, coerce
 from ..results import _plain, _records
 from ..summary import Section, Summary, SummaryMixin
-from .bootstrap import Statistic, map_batches
+from .bootstrap import Statistic, check_client, map_batches
 from .design import PLSDesign
-from .effects import effects_table
 from .pls_batch import BatchResult, Moments, moments_from_counts
 from .pls_estimator import PLSEstimator, check_pls_structure
-from .pls_inference import pls_statistics
+from .pls_inference import pls_statistics, reachable_pairs
 from .plsc import consistent_batch
 
 __all__ = ["GroupData", "MGAMethod", "MGAResult", "compare_groups", "prepare_groups",
@@ -274,6 +273,7 @@ def evaluate_counts(X: FloatArray, counts: FloatArray,
 def run_group_resamples(
     X: FloatArray, draw: Draw, fit_batch: Callable[[FloatArray], BatchResult],
     statistics: list[Statistic], *, n_resamples: int, seed: int | None, n_jobs: int,
+    client: Any = None,
 ) -> tuple[dict[str, FloatArray], dict[str, int], int, int]:
     """Draw ``n_resamples`` pairs of groups in seeded batches and evaluate ``statistics``.
 
@@ -294,7 +294,7 @@ def run_group_resamples(
         return evaluate_counts(X, counts, fit_batch, statistics)
 
     values, ok, valid = map_batches(work, statistics, n_resamples=n_resamples,
-                                    seed=used_seed, n_jobs=n_jobs)
+                                    seed=used_seed, n_jobs=n_jobs, client=client)
     failures = {}
     if (~ok).any():
         failures["an indicator has zero variance in a group"] = int((~ok).sum())
@@ -515,6 +515,7 @@ def compare_groups(
     missing: MissingPolicy | str = MissingPolicy.LISTWISE,
     missing_codes: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
     weights: str | Sequence[float] | FloatArray | pd.Series | None = None,
+    client: Any = None,
 ) -> MGAResult:
     """Test whether two groups differ in their PLS paths, loadings, weights and indices.
 
@@ -533,6 +534,8 @@ def compare_groups(
     n_jobs : parallel workers (-1: all cores).
     columns, missing, missing_codes, weights : as :func:`csisem.data.prepare_data`, applied
         to the pooled rows of the two groups.
+    client : a ``dask.distributed.Client``: the resamples run on its cluster, with the same
+        output as locally (``n_jobs`` is then not used).
 
     Returns
     -------
@@ -552,6 +555,7 @@ def compare_groups(
     method = coerce(MGAMethod, method, arg="method")
     estimator = PLSEstimator(scheme=scheme, tol=tol, max_iter=max_iter, consistent=consistent)
     check_resampling(n_resamples, "n_resamples", seed, n_jobs)
+    client = check_client(client)
     model = load_model(model)
     check_pls_structure(model)
     grouped = prepare_groups(model, data, by, groups=groups, columns=columns, missing=missing,
@@ -573,7 +577,7 @@ def compare_groups(
             else bootstrap_draw(grouped))
     draws, failures, n_valid, used_seed = run_group_resamples(
         X, draw, lambda S: estimator.estimate_batch(design, S, start), statistics,
-        n_resamples=int(n_resamples), seed=seed, n_jobs=n_jobs)
+        n_resamples=int(n_resamples), seed=seed, n_jobs=n_jobs, client=client)
     tables = {st.name: _difference_table(st.keys, obs[st.name], draws[st.name], method)
               for st in statistics}
     indices = tables.get("index")
@@ -606,8 +610,7 @@ def group_statistics(grouped: GroupData, estimator: PLSEstimator) -> list[Statis
     model = grouped.model
     design = grouped.design
     paths = [(p.source, p.target) for p in model.paths]
-    reach = effects_table(np.zeros(design.D.shape), design.D, design.names)
-    reachable = list(zip(reach["source"], reach["target"], strict=True))
+    reachable = reachable_pairs(design)
     transform = ((lambda b, s: consistent_batch(design, s, b)) if estimator.consistent
                  else None)
     scale = None if model.scale is None else (float(model.scale[0]), float(model.scale[1]))

@@ -43,7 +43,7 @@ from ..models.model import Model
 from ..options import InnerScheme, MissingPolicy
 from ..results import _plain, _records
 from ..summary import Section, Summary, SummaryMixin
-from .bootstrap import Statistic
+from .bootstrap import Statistic, check_client
 from .mga import (
     check_resampling,
     evaluate_counts,
@@ -179,12 +179,13 @@ def micom(
     missing: MissingPolicy | str = MissingPolicy.LISTWISE,
     missing_codes: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
     weights: str | Sequence[float] | FloatArray | pd.Series | None = None,
+    client: Any = None,
 ) -> MICOMResult:
     """Measurement invariance of composites (MICOM) between two groups.
 
     Parameters are those of :func:`~csisem.estimation.mga.compare_groups` (``by``, ``groups``,
-    data options, PLS options, ``seed``, ``n_jobs``), plus ``n_permutations`` and the test
-    level ``alpha``.
+    data options, PLS options, ``seed``, ``n_jobs``, ``client``), plus ``n_permutations``
+    and the test level ``alpha``.
 
     Returns
     -------
@@ -198,6 +199,7 @@ def micom(
     """
     estimator = PLSEstimator(scheme=scheme, tol=tol, max_iter=max_iter)
     check_resampling(n_permutations, "n_permutations", seed, n_jobs)
+    client = check_client(client)
     if isinstance(alpha, bool) or not (isinstance(alpha, int | float) and 0 < alpha < 1):
         raise OptionError(f"alpha={alpha!r} must be between 0 and 1, e.g. 0.05.")
     model = load_model(model)
@@ -240,7 +242,7 @@ def micom(
     draws, failures, n_valid, used_seed = run_group_resamples(
         X, permutation_draw(grouped),
         lambda S: estimator.estimate_batch(design, S, w_pooled), statistics,
-        n_resamples=int(n_permutations), seed=seed, n_jobs=n_jobs)
+        n_resamples=int(n_permutations), seed=seed, n_jobs=n_jobs, client=client)
     S = pooled_m.S[0]
     n1, n2 = grouped.n_obs
     c = composite_correlations(observed[0][0, 0], observed[0][0, 1], S, M)

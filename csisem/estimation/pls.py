@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .._typing import BoolArray, FloatArray
+from .._typing import BoolArray, FloatArray, IntArray
 from ..errors import ConvergenceWarning, EstimationError
 from ..options import InnerScheme
 
-__all__ = ["PLSKernelResult", "estimate_paths", "estimate_pls"]
+__all__ = ["KernelPlan", "PLSKernelResult", "estimate_paths", "estimate_pls", "kernel_plan"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,108 @@ def estimate_paths(C: FloatArray, D: BoolArray) -> tuple[FloatArray, FloatArray]
     return B, r2
 
 
+@dataclass(frozen=True, eq=False)
+class KernelPlan:
+    """Index arrays that turn one PLS iteration into a fixed, short list of array operations.
+
+    Built once per model structure (cached): the per-iteration cost of PLS on a small model
+    is the number of NumPy calls, not the arithmetic. The regressions of the path scheme (and
+    the final path coefficients) are solved as one block-diagonal system: block ``k`` holds
+    ``C[P_k, P_k]`` for the predecessors ``P_k`` of construct ``k``.
+    """
+
+    Mf: FloatArray           # (J, K) block membership as 0/1
+    successors: FloatArray   # (K, K) 1 where E[k, l] is the correlation (l follows k)
+    adjacent: FloatArray     # (K, K) 1 for linked constructs
+    endogenous: IntArray     # constructs with predecessors
+    grid: IntArray           # (n, n) flat positions in C of the block-diagonal system
+    block_mask: FloatArray   # (n, n) 1 inside the diagonal blocks
+    rhs: tuple[IntArray, IntArray]    # (n,) C[pred, k] entries: the right-hand side
+    rhs_flat: IntArray       # the same as flat positions in C
+    scatter: IntArray        # (n,) flat positions E[k, pred] of the regression weights
+    starts: IntArray         # first row of each block (for R² sums)
+    mode_b: tuple[tuple[int, IntArray], ...]   # (construct, its indicator positions)
+
+    @classmethod
+    def build(cls, M: BoolArray, mode_b: BoolArray, D: BoolArray) -> KernelPlan:
+        pred_rows: list[int] = []
+        pred_of: list[int] = []
+        starts: list[int] = []
+        endogenous = np.flatnonzero(D.any(axis=1))
+        for k in endogenous:
+            starts.append(len(pred_rows))
+            pred = np.flatnonzero(D[k])
+            pred_rows.extend(int(p) for p in pred)
+            pred_of.extend([int(k)] * len(pred))
+        rows = np.array(pred_rows, dtype=np.intp)
+        owner = np.array(pred_of, dtype=np.intp)
+        same = (owner[:, None] == owner[None, :]).astype(float)
+        K = D.shape[0]
+        plan = cls(Mf=M.astype(float), successors=D.T.astype(float),
+                   adjacent=(D | D.T).astype(float), endogenous=endogenous,
+                   grid=rows[:, None] * K + rows[None, :],
+                   block_mask=same, rhs=(rows, owner), rhs_flat=rows * K + owner,
+                   scatter=owner * K + rows, starts=np.array(starts, dtype=np.intp),
+                   mode_b=tuple((int(k), np.flatnonzero(M[:, k]))
+                                for k in np.flatnonzero(mode_b)))
+        for value in vars(plan).values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+        return plan
+
+    def regressions(self, C: FloatArray) -> FloatArray:
+        """Coefficients of every endogenous construct on its predecessors (stacked).
+
+        One Cholesky solve (LAPACK ``dposv``: a tenth of ``numpy.linalg.solve``'s call
+        overhead); raises :class:`numpy.linalg.LinAlgError` if a block is not positive
+        definite (collinear predictors).
+        """
+        flat = C.ravel()
+        _, beta, info = _dposv(flat.take(self.grid) * self.block_mask, flat.take(self.rhs_flat))
+        if info:
+            raise np.linalg.LinAlgError("predictor correlations not positive definite")
+        return beta
+
+    def inner_weights(self, C: FloatArray, scheme: InnerScheme) -> FloatArray:
+        """Inner weight matrix E (K×K) for the construct correlations C."""
+        if scheme is InnerScheme.CENTROID:
+            return np.sign(C) * self.adjacent
+        if scheme is InnerScheme.FACTORIAL:
+            return C * self.adjacent
+        # Path weighting: successors enter with their correlation, predecessors with their
+        # multiple-regression coefficient in the regression of k on all its predecessors.
+        E = C * self.successors
+        if self.starts.size:
+            E.flat[self.scatter] = self.regressions(C)
+        return E
+
+
+_PLANS: dict[bytes, KernelPlan] = {}
+_dposv: Any = None
+
+
+def _load_lapack() -> None:
+    global _dposv
+    if _dposv is None:  # scipy.linalg is imported on the first fit, not with csisem
+        from scipy.linalg.lapack import dposv
+
+        _dposv = dposv
+
+
+def kernel_plan(M: BoolArray, mode_b: BoolArray, D: BoolArray) -> KernelPlan:
+    """The (cached) :class:`KernelPlan` of a model structure."""
+    key = b"|".join((M.shape[0].to_bytes(4, "little"), M.shape[1].to_bytes(4, "little"),
+                     np.packbits(M).tobytes(), np.packbits(mode_b).tobytes(),
+                     np.packbits(D).tobytes()))
+    plan = _PLANS.get(key)
+    if plan is None:
+        _load_lapack()
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        plan = _PLANS[key] = KernelPlan.build(M, mode_b, D)
+    return plan
+
+
 def estimate_pls(
     S: FloatArray,
     M: BoolArray,
@@ -134,44 +237,53 @@ def estimate_pls(
     ``S_bb^{-1} (S W E')_b``. After convergence the sign of each construct is chosen so that
     the sum of its loadings is positive (a construct's sign is not identified).
 
+    Each iteration is about fifteen NumPy calls on J×K and K×K arrays (see
+    :class:`KernelPlan`); ``S W`` is carried from one iteration to the next.
+
     Raises
     ------
     EstimationError
         If a Mode B block's correlation matrix is singular (perfectly collinear indicators).
     """
+    plan = kernel_plan(M, mode_b, D)
     K = M.shape[1]
-    names = names or tuple(f"#{k}" for k in range(K))
-    W = M.astype(float)
-    W = W / np.sqrt(np.einsum("jk,jl,lk->k", W, S, W))
-    inverses: dict[int, FloatArray] = {}
-    for k in np.flatnonzero(mode_b):
-        block = np.flatnonzero(M[:, k])
+    Mf = plan.Mf
+    inverses: list[tuple[int, IntArray, FloatArray]] = []
+    for k, block in plan.mode_b:
         Sbb = S[np.ix_(block, block)]
         if np.linalg.cond(Sbb) > 1e12:
+            label = names[k] if names else f"#{k}"
             raise EstimationError(
-                f"The indicators of Mode B construct {names[k]!r} are perfectly collinear "
+                f"The indicators of Mode B construct {label!r} are perfectly collinear "
                 "(their correlation matrix is singular); drop one of them or use Mode A.")
-        inverses[int(k)] = np.linalg.inv(Sbb)
+        inverses.append((k, block, np.linalg.inv(Sbb)))
 
+    SW = S @ Mf
+    scale = (Mf * SW).sum(axis=0) ** -0.5
+    W = Mf * scale
+    SW = SW * scale
     converged = False
     change = np.inf
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported after the loop
-        C = W.T @ S @ W
-        E = _inner_weights(C, D, scheme)
-        G = (S @ W @ E.T) * M  # covariances of indicators with their block's inner proxy
-        for k, inv in inverses.items():
-            block = M[:, k]
+        C = W.T @ SW
+        E = plan.inner_weights(C, scheme)
+        G = (SW @ E.T) * Mf  # covariances of indicators with their block's inner proxy
+        for k, block, inv in inverses:
             G[block, k] = inv @ G[block, k]
-        scale = np.sqrt(np.einsum("jk,jl,lk->k", G, S, G))
-        if np.any(scale <= 0) or not np.all(np.isfinite(scale)):
-            bad = [names[k] for k in np.flatnonzero(~(scale > 0))]
+        SG = S @ G
+        var = (G * SG).sum(axis=0)
+        if not var.min() > 0:  # NaN too; an infinite variance gives 0 weights, caught next
+            bad = [(names or tuple(f"#{j}" for j in range(K)))[j]
+                   for j in np.flatnonzero(~(var > 0))]
             raise EstimationError(
                 f"The inner proxy of construct(s) {', '.join(bad)} is zero or undefined; "
                 "check that every construct is connected to the structural model.")
-        W_new = G / scale
-        change = float(np.max(np.abs(W_new - W)))
+        scale = var ** -0.5
+        W_new = G * scale
+        change = float(abs(W_new - W).max())
         W = W_new
+        SW = SG * scale
         if change < tol:
             converged = True
             break
@@ -182,12 +294,29 @@ def estimate_pls(
             f"{change:.3g} > tol={tol:g}); results are not reliable. Increase max_iter= or "
             "check the model.", ConvergenceWarning, stacklevel=3)
 
-    L = S @ W
-    flip = np.where((L * M).sum(axis=0) < 0, -1.0, 1.0)
+    flip = np.where((SW * Mf).sum(axis=0) < 0, -1.0, 1.0)
     W = W * flip
-    L = L * flip
-    C = W.T @ S @ W
-    B, r2 = estimate_paths(C, D)
+    L = SW * flip
+    C = W.T @ L
+    B, r2 = _paths(plan, C, D)
     return PLSKernelResult(W=W, C=C, L=L, B=B, r_squared=r2, n_iter=n_iter,
                            converged=converged, max_change=change)
 
+
+def _paths(plan: KernelPlan, C: FloatArray, D: BoolArray) -> tuple[FloatArray, FloatArray]:
+    """Path coefficients and R² with the plan's one block-diagonal solve (see
+    :func:`estimate_paths`, which names the construct when predictors are collinear)."""
+    K = C.shape[0]
+    B = np.zeros((K, K))
+    r2 = np.full(K, np.nan)
+    if not plan.starts.size:
+        return B, r2
+    try:
+        beta = plan.regressions(C)
+    except np.linalg.LinAlgError:
+        return estimate_paths(C, D)
+    if not np.isfinite(beta).all():
+        return estimate_paths(C, D)
+    B[plan.rhs[1], plan.rhs[0]] = beta
+    r2[plan.endogenous] = np.add.reduceat(beta * C[plan.rhs], plan.starts)
+    return B, r2

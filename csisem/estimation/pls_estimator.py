@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -15,17 +16,14 @@ from ..errors import OptionError, SpecError
 from ..models.model import Model
 from ..options import CIMethod, InnerScheme, MissingPolicy, coerce
 from ..results import DataInfo, PLSResult
-from .bootstrap import BootstrapResult
+from .bootstrap import BootstrapResult, check_client
 from .design import PLSDesign
-from .effects import effects_table
 from .pls import PLSKernelResult, estimate_pls
 from .pls_batch import BatchResult, estimate_pls_batch
-from .pls_inference import bootstrap_pls, pls_statistics
+from .pls_inference import bootstrap_pls, pls_statistics, reachable_pairs
 from .plsc import PLScResult, consistent, consistent_batch
 
 __all__ = ["PLSEstimator", "check_pls_structure"]
-
-BOOTSTRAP_COLUMNS = ["std_error", "t_value", "p_value", "ci_lower", "ci_upper"]
 
 
 def _positive_int(value: object, arg: str, *, allow_zero: bool = False) -> int:
@@ -61,6 +59,9 @@ class PLSEstimator:
         negative; ``"warn"`` computes it with a warning (see :mod:`csisem.indices`).
     max_ci_width : an index whose bootstrap interval is wider than this many points is
         flagged (``wide_ci``; EPSI uses 4).
+    client : a ``dask.distributed.Client``: the bootstrap batches run on its cluster, with
+        the same numbers as locally (``n_jobs`` is then not used). dask is imported only
+        when a client is given.
 
     ``fit`` changes neither the estimator, the model nor the data: it returns a new result.
     """
@@ -70,7 +71,8 @@ class PLSEstimator:
                  n_jobs: int = 1, ci_level: float = 0.95,
                  ci_method: CIMethod | str = CIMethod.PERCENTILE,
                  progress: bool | None = None, consistent: bool = False,
-                 negative_weights: str = "error", max_ci_width: float = 4.0) -> None:
+                 negative_weights: str = "error", max_ci_width: float = 4.0,
+                 client: Any = None) -> None:
         self.scheme = coerce(InnerScheme, scheme, arg="scheme")
         if isinstance(tol, bool) or not (isinstance(tol, int | float) and 0 < tol < 1):
             raise OptionError(f"tol={tol!r} must be a number between 0 and 1, e.g. 1e-7.")
@@ -101,6 +103,7 @@ class PLSEstimator:
             raise OptionError(f"max_ci_width={max_ci_width!r} must be a positive number of "
                               "index points, e.g. 4.")
         self.max_ci_width = float(max_ci_width)
+        self.client = check_client(client)
 
     def settings(self) -> dict[str, Any]:
         """Every option of this estimator, as plain values (recorded in each result)."""
@@ -108,7 +111,8 @@ class PLSEstimator:
                 "tol": self.tol, "max_iter": self.max_iter, "bootstrap": self.bootstrap,
                 "seed": self.seed, "n_jobs": self.n_jobs, "ci_level": self.ci_level,
                 "ci_method": self.ci_method.value, "negative_weights": self.negative_weights,
-                "max_ci_width": self.max_ci_width}
+                "max_ci_width": self.max_ci_width,
+                "client": None if self.client is None else "dask.distributed"}
 
     def __repr__(self) -> str:
         boot = f", bootstrap={self.bootstrap}, seed={self.seed}" if self.bootstrap else ""
@@ -136,10 +140,12 @@ class PLSEstimator:
         EstimationError
             If the estimation cannot be carried out (collinear Mode B block, ...).
         """
-        check_pls_structure(model)
+        if "_pls_checked" not in model.__dict__:  # once per (immutable) model object
+            check_pls_structure(model)
+            model.__dict__["_pls_checked"] = True
         prepared = prepare_data(model, data, columns=columns, missing=missing,
                                 missing_codes=missing_codes, weights=weights)
-        design = PLSDesign.from_model(model)
+        design = PLSDesign.of(model)
         S = prepared.correlation()
         kernel = self.estimate(design, S)
         plsc = None
@@ -168,8 +174,7 @@ class PLSEstimator:
     def _bootstrap(self, model: Model, design: PLSDesign, prepared: PreparedData,
                    S: FloatArray, kernel: PLSKernelResult) -> BootstrapResult:
         paths = [(p.source, p.target) for p in model.paths]
-        reach = effects_table(np.zeros(design.D.shape), design.D, design.names)
-        reachable = list(zip(reach["source"], reach["target"], strict=True))
+        reachable = reachable_pairs(design)
         transform = ((lambda b, s: consistent_batch(design, s, b)) if self.consistent
                      else None)
         statistics = pls_statistics(
@@ -179,11 +184,15 @@ class PLSEstimator:
         # Resamples start from the original weights: same fixed point, fewer iterations.
         start = kernel.W[np.arange(len(design.indicators)), design.owner]
         original = self.estimate_batch(design, S[None])  # same iterations as the fit
+        # A plain function of S (not a method of self, which holds the client): it is sent
+        # to the cluster with the data when there is a client.
+        fit_batch = partial(estimate_pls_batch, design=design, scheme=self.scheme,
+                            tol=self.tol, max_iter=self.max_iter, start=start)
         return bootstrap_pls(
-            prepared.centred(), S, lambda s: self.estimate_batch(design, s, start), statistics,
+            prepared.centred(), S, fit_batch, statistics,
             n_resamples=self.bootstrap, seed=self.seed, n_jobs=self.n_jobs,
             ci_level=self.ci_level, n_obs=prepared.n_obs, case_weights=prepared.case_weights,
-            progress=self.progress, original=original)
+            progress=self.progress, original=original, client=self.client)
 
 
 def check_pls_structure(model: Model) -> None:
@@ -199,65 +208,23 @@ def check_pls_structure(model: Model) -> None:
                         "connect each construct to at least one other.")
 
 
-def _with_inference(table: pd.DataFrame, boot: BootstrapResult | None, name: str,
-                    keys: list[str], method: CIMethod) -> pd.DataFrame:
-    if boot is None:
-        return table
-    inference = boot.tables[name]
-    if method is CIMethod.BCA:
-        inference = inference.drop(columns=["ci_lower", "ci_upper"]).rename(
-            columns={"bca_lower": "ci_lower", "bca_upper": "ci_upper"})
-    return table.merge(inference[keys + BOOTSTRAP_COLUMNS], on=keys, how="left",
-                       validate="one_to_one")
-
-
 def _build_result(model: Model, prepared: PreparedData, design: PLSDesign, S: FloatArray,
                   k: PLSKernelResult, est: PLSEstimator, boot: BootstrapResult | None,
                   plsc: PLScResult | None) -> PLSResult:
-    names = design.names
-    indicators = design.indicators
-    owner = design.owner
-    rows = np.arange(len(indicators))
-    outer = pd.DataFrame({"construct": [names[o] for o in owner], "indicator": indicators})
-    D = design.D
-    paths = pd.DataFrame(
-        [(p.source, p.target, k.B[names.index(p.target), names.index(p.source)])
-         for p in model.paths], columns=["source", "target", "estimate"])
-    endo = [names.index(c) for c in model.endogenous]
-    r2 = pd.Series(k.r_squared[endo], index=list(model.endogenous), name="r_squared")
-    n = prepared.n_obs
-    n_pred = D.sum(axis=1)[endo]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        adj = 1 - (1 - r2.to_numpy()) * (n - 1) / (n - n_pred - 1)
-    scores = prepared.standardized() @ k.W
-    outer_keys = ["construct", "indicator"]
-    method = est.ci_method
+    weighted = prepared.weighted
     return PLSResult(
         model=model, method="plsc" if plsc is not None else "pls",
-        scheme=est.scheme.value, n_obs=n,
+        scheme=est.scheme.value, n_obs=prepared.n_obs,
         converged=k.converged, n_iter=k.n_iter, tol=est.tol, max_iter=est.max_iter,
-        paths=_with_inference(paths, boot, "paths", ["source", "target"], method),
-        loadings=_with_inference(outer.assign(estimate=k.L[rows, owner]), boot, "loadings",
-                                 outer_keys, method),
-        weights=_with_inference(outer.assign(estimate=k.W[rows, owner]), boot, "weights",
-                                outer_keys, method),
-        cross_loadings=pd.DataFrame(k.L, index=list(indicators), columns=list(names)),
-        effects=effects_table(k.B, D, names),
-        r_squared=r2,
-        adj_r_squared=pd.Series(adj, index=r2.index, name="adj_r_squared"),
-        construct_correlations=pd.DataFrame(k.C, index=list(names), columns=list(names)),
-        indicator_means=pd.Series(prepared.means(), index=list(indicators)),
-        indicator_std=pd.Series(prepared.std(), index=list(indicators)),
-        scores=pd.DataFrame(scores, index=prepared.index, columns=list(names)),
-        data_info=DataInfo(n_total=prepared.n_total, n_obs=n, n_dropped=prepared.n_dropped,
+        data_info=DataInfo(n_total=prepared.n_total, n_obs=prepared.n_obs,
+                           n_dropped=prepared.n_dropped,
                            n_missing_cells=prepared.n_missing_cells,
                            n_imputed_cells=prepared.n_imputed_cells,
                            missing=prepared.missing.value,
-                           n_coded_missing=prepared.n_coded_missing,
-                           weighted=prepared.case_weights is not None),
+                           n_coded_missing=prepared.n_coded_missing, weighted=weighted),
         design=design, correlation=S, kernel=k, bootstrap=boot, plsc=plsc, data=prepared,
         negative_weights=est.negative_weights, max_ci_width=est.max_ci_width,
         settings=est.settings() | {
             "seed": boot.seed if boot is not None else est.seed,
-            "missing": prepared.missing.value, "weighted": prepared.case_weights is not None},
+            "missing": prepared.missing.value, "weighted": weighted},
     )

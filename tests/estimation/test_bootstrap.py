@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import pickle
+import threading
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +14,14 @@ from scipy import stats
 
 import csisem
 from csisem.errors import OptionError
-from csisem.estimation.bootstrap import summarise_draws
+from csisem.estimation.bootstrap import (
+    SharedContext,
+    Statistic,
+    SummaryTables,
+    map_batches,
+    summarise_draws,
+    summarise_many,
+)
 from csisem.estimation.pls_batch import correlations_from_counts, estimate_pls_batch
 from csisem.options import InnerScheme
 
@@ -140,3 +152,71 @@ def test_seed_none_records_the_seed_used() -> None:
 def test_bad_bootstrap_options_are_named(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(OptionError, match=message):
         csisem.fit("ecsi", "mobi", **kwargs)  # type: ignore[arg-type]
+
+
+def test_summarising_statistics_together_equals_one_at_a_time() -> None:
+    rng = np.random.default_rng(7)
+    parts = []
+    for width in (3, 1, 5):
+        draws = rng.standard_normal((400, width)) * rng.uniform(0.5, 2, width)
+        parts.append((pd.DataFrame({"q": [f"x{i}" for i in range(width)]}),
+                      draws.mean(axis=0) + 0.1, draws, rng.standard_normal((60, width))))
+    together = summarise_many(parts, ci_level=0.9, n_obs=60)
+    for part, table in zip(parts, together, strict=True):
+        alone = summarise_draws(*part, ci_level=0.9, n_obs=60)
+        pd.testing.assert_frame_equal(table, alone, check_exact=True)
+
+
+def test_bootstrap_tables_are_a_mapping_built_on_access_and_picklable(
+        boot: csisem.PLSResult) -> None:
+    tables = boot.bootstrap.tables
+    assert isinstance(tables, SummaryTables)
+    assert len(tables) == 9
+    assert "paths" in tables
+    assert "nonsense" not in tables
+    assert tables["paths"] is tables["paths"]  # built once
+    again = pickle.loads(pickle.dumps(tables))
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(again[name], table, check_exact=True)
+
+
+def test_shared_context_is_entered_once_by_many_threads() -> None:
+    events: list[str] = []
+
+    @contextlib.contextmanager
+    def record() -> Iterator[None]:
+        events.append("enter")
+        yield
+        events.append("exit")
+
+    shared = SharedContext(record)
+    inside = threading.Barrier(3)
+
+    def task() -> None:
+        with shared:
+            inside.wait()  # all three threads are inside together
+
+    with shared:
+        threads = [threading.Thread(target=task) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        inside.wait()
+        for thread in threads:
+            thread.join()
+        assert events == ["enter"]
+    assert events == ["enter", "exit"]
+
+
+def test_batches_report_progress_as_they_finish() -> None:
+    done: list[int] = []
+
+    def work(seed_seq: np.random.SeedSequence, size: int):  # type: ignore[no-untyped-def]
+        return [np.zeros((size, 1))], np.ones(size, bool), np.ones(size, bool)
+
+    stat = Statistic("x", pd.DataFrame({"q": ["x"]}), lambda b, m: np.zeros((1, 1)))
+    values, ok, valid = map_batches(work, [stat], n_resamples=600, seed=1, n_jobs=2,
+                                    on_done=done.append)
+    assert sorted(done) == [100, 250, 250]
+    assert values["x"].shape == (600, 1)
+    assert ok.all()
+    assert valid.all()

@@ -1,0 +1,327 @@
+"""One pass over survey data, a slice of rows at a time: checks, missing values, moments.
+
+:func:`csisem.data.prepare_data` (DataFrames) and :mod:`csisem.streaming` (Parquet, Dask)
+read the data through :class:`FrameReader` (slices as float64 arrays, checked), summarise each
+pass with :func:`scan_chunks` (a :class:`Scan`: moments of the rows used and missing-value
+counts; scans of separate parts merge) and turn the scans into a
+:class:`~csisem.data.PreparedData` with :func:`finish`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._typing import FloatArray
+from .data import (
+    CHUNK_CELLS,
+    Chunk,
+    PreparedData,
+    Rows,
+    _codes_by_column,
+    _count,
+    _row_text,
+    _to_numeric,
+    default_min_rows,
+)
+from .errors import DataError, DataWarning, OutOfScaleWarning
+from .models.model import Model
+from .moments import MomentAccumulator
+from .options import MissingPolicy
+
+__all__ = ["FrameReader", "Scan", "finish", "scan_chunks"]
+
+
+class FrameReader:
+    """Slices of a DataFrame's indicator columns as float64 arrays, checked as they are read.
+
+    A slice has the model's indicator order, missing-value codes already turned into NaN, and
+    no infinite value (:class:`DataError` naming the cell). Non-numeric columns are converted
+    (or refused, naming the row) once, up front.
+    """
+
+    def __init__(self, frame: pd.DataFrame, model: Model, positions: list[int],
+                 missing_codes: Any = None, weights: FloatArray | None = None,
+                 offset: int = 0) -> None:
+        self.frame = frame
+        self.offset = offset  # position of the frame's first row in the whole data
+        self.model = model
+        self.positions = positions
+        self.weights = weights
+        self.n_rows = len(frame)
+        self.codes = _codes_by_column(missing_codes, model) if missing_codes else {}
+        self.chunk_rows = max(1024, CHUNK_CELLS // max(len(positions), 1))
+        self.converted: dict[int, FloatArray] = {}
+        self._whole: FloatArray | None = None
+        self._fast = False
+        if self.n_rows <= self.chunk_rows:
+            # Small data: the whole frame as float64 in one call (the common case of numeric
+            # columns; anything pandas cannot convert goes through the column checks below).
+            try:
+                whole = frame.to_numpy(dtype=float, copy=True)
+            except (TypeError, ValueError):
+                whole = None
+            if whole is not None:
+                self._fast = True
+                self._whole = (whole if positions == list(range(whole.shape[1]))
+                               else whole[:, positions])
+                return
+        dtypes = list(frame.dtypes)
+        plain = [isinstance(dt, np.dtype) and dt.kind in "biuf" for dt in dtypes]
+        for j, p in enumerate(positions):
+            if not plain[p]:
+                column = frame.iloc[:, p]
+                self.converted[j] = _to_numeric(column, model.indicator_names[j],
+                                                offset).to_numpy(dtype=float)
+        self._all_plain = all(plain)
+        whole_frame = self._all_plain and positions == list(range(len(dtypes)))
+        self._take = None if whole_frame else positions  # columns to pick, all numeric
+
+    def chunks(self) -> Iterator[Chunk]:
+        """(first row position, values, case weights) for consecutive slices of rows."""
+        for start in range(0, self.n_rows, self.chunk_rows):
+            stop = min(start + self.chunk_rows, self.n_rows)
+            yield (self.offset + start, self.read(start, stop),
+                   None if self.weights is None else self.weights[start:stop])
+
+    def read(self, start: int, stop: int) -> FloatArray:
+        """Rows ``start:stop`` as a fresh (rows × J) float64 array, checked."""
+        whole = start == 0 and stop == self.n_rows
+        if self._fast:  # one slice: the whole frame, converted up front
+            X = self._whole
+            self._whole = None  # handed out once: a second pass converts again
+            if X is None:
+                X = self.frame.to_numpy(dtype=float, copy=True)[:, self.positions]
+        elif not self.converted and self._all_plain:
+            block = self.frame if whole else self.frame.iloc[start:stop]
+            X = block.to_numpy(dtype=float, copy=True)
+            if self._take is not None:
+                X = X[:, self._take]
+        else:
+            X = np.empty((stop - start, len(self.positions)))
+            for j, p in enumerate(self.positions):
+                if j in self.converted:
+                    X[:, j] = self.converted[j][start:stop]
+                else:
+                    X[:, j] = self.frame.iloc[start:stop, p].to_numpy(dtype=float)
+        for j, codes in self.codes.items():
+            X[np.isin(X[:, j], codes), j] = np.nan
+        if not np.isfinite(X).all():
+            infinite = np.isinf(X)
+            if infinite.any():
+                row, col = (int(v[0]) for v in np.nonzero(infinite))
+                where = _row_text(self.frame.index, start + row, self.offset)
+                raise DataError(f"Column {self.model.indicator_names[col]!r} has an infinite "
+                                f"value at {where}; replace it or mark it missing.")
+        return X
+
+    def n_coded(self) -> int:
+        """Cells holding a missing-value code (a separate pass; only when codes are given)."""
+        if not self.codes:
+            return 0
+        n = 0
+        for start in range(0, self.n_rows, self.chunk_rows):
+            stop = min(start + self.chunk_rows, self.n_rows)
+            for j, codes in self.codes.items():
+                p = self.positions[j]
+                col = (self.converted[j][start:stop] if j in self.converted
+                       else self.frame.iloc[start:stop, p].to_numpy(dtype=float))
+                n += int(np.isin(col, codes).sum())
+        return n
+
+
+@dataclass
+class Scan:
+    """What one pass over the data found: moments of the rows used and missing-value counts."""
+
+    moments: MomentAccumulator
+    n_total: int = 0
+    missing_per_column: Any = None   # (J,) missing cells
+    observed_sum: Any = None         # (J,) (weighted) sums of the observed cells
+    observed_weight: Any = None      # (J,) their weights
+    n_incomplete: int = 0
+    kept: list[tuple[FloatArray, Any, FloatArray | None]] | None = None
+
+    @property
+    def n_missing(self) -> int:
+        return int(self.missing_per_column.sum())
+
+    @classmethod
+    def empty(cls, n_cols: int, keep: bool = False) -> Scan:
+        """A scan of no rows yet."""
+        return cls(MomentAccumulator(n_cols), missing_per_column=np.zeros(n_cols, np.int64),
+                   observed_sum=np.zeros(n_cols), observed_weight=np.zeros(n_cols),
+                   kept=[] if keep else None)
+
+    def merge(self, other: Scan) -> Scan:
+        """Add the counts and moments of another part of the data (kept rows are not merged)."""
+        self.moments.merge(other.moments)
+        self.n_total += other.n_total
+        self.missing_per_column = self.missing_per_column + other.missing_per_column
+        self.observed_sum = self.observed_sum + other.observed_sum
+        self.observed_weight = self.observed_weight + other.observed_weight
+        self.n_incomplete += other.n_incomplete
+        return self
+
+
+def scan_chunks(chunks: Iterable[Chunk], n_cols: int, policy: MissingPolicy,
+                fill: FloatArray | None = None, keep: bool = False) -> Scan:
+    """One pass: count missing cells, drop (listwise) or fill them, accumulate the moments.
+
+    ``chunks`` are (first row position, values, case weights or None). With
+    ``policy=MEAN`` and no ``fill`` yet, incomplete rows are left out of the moments (the
+    caller runs a second pass with the column means as ``fill``). ``keep`` keeps the rows
+    used, with their positions, to materialise them without reading the data again.
+    """
+    scan = Scan.empty(n_cols, keep)
+    for start, X, w in chunks:
+        n = X.shape[0]
+        scan.n_total += n
+        used, rows = X, None
+        nan = np.isnan(X)
+        if not nan.any():
+            if policy is MissingPolicy.MEAN:  # sums for the fill of later slices' gaps
+                scan.observed_sum += X.sum(axis=0) if w is None else w @ X
+                scan.observed_weight += n if w is None else w.sum()
+        else:
+            scan.missing_per_column += nan.sum(axis=0)
+            incomplete = nan.any(axis=1)
+            scan.n_incomplete += int(incomplete.sum())
+            observed = ~nan if w is None else np.where(nan, 0.0, w[:, None])
+            scan.observed_sum += np.where(nan, 0.0, X * (1.0 if w is None else w[:, None])
+                                          ).sum(axis=0)
+            scan.observed_weight += observed.sum(axis=0)
+            if policy is MissingPolicy.MEAN and fill is not None:
+                used = np.where(nan, fill, X)
+            else:
+                rows = np.flatnonzero(~incomplete)
+                used = X[rows]
+                w = None if w is None else w[rows]
+        scan.moments.add(used, w)
+        if scan.kept is not None:
+            positions = np.arange(start, start + n) if rows is None else start + rows
+            scan.kept.append((used, positions, w))
+    return scan
+
+
+def finish(model: Model, scanner: Callable[[FloatArray | None, bool], Scan],
+           policy: MissingPolicy, weighted: bool, min_rows: int | None,
+           n_coded: Callable[[], int], *, index: pd.Index | None, keep: bool,
+           source: str, load: Callable[[], Rows] | None = None) -> PreparedData:
+    """Scan the data (twice for mean imputation with missing cells), check and summarise.
+
+    ``scanner(fill, keep)`` makes one pass over the data (:func:`scan_chunks`, or partitions
+    merged); ``index`` labels row positions (None: positions); ``keep`` keeps the rows of the
+    scan in memory (small data); ``load`` loads the rows on demand otherwise (default:
+    another pass).
+    """
+    names = model.indicator_names
+    scan = scanner(None, keep)
+    if scan.n_total == 0:
+        raise DataError("The data have no rows.")
+    n_total = scan.n_total
+    empty = [names[j] for j in np.flatnonzero(scan.missing_per_column == n_total)]
+    if empty:
+        raise DataError(f"Indicator column(s) {', '.join(map(repr, empty))} have no "
+                        f"observed values (all {n_total} cells are missing). Check the column, "
+                        "or drop the indicator from the spec.")
+    n_missing = scan.n_missing
+    fill = None
+    if n_missing:
+        worst = [names[j] for j in np.argsort(-scan.missing_per_column, kind="stable")[:3]
+                 if scan.missing_per_column[j]]
+        if policy is MissingPolicy.LISTWISE:
+            warnings.warn(
+                f"{scan.n_incomplete} of {_count(n_total, 'row')} have missing indicator "
+                f"values ({_count(n_missing, 'cell')}; most in {', '.join(worst)}) and were "
+                "dropped (missing='listwise').", DataWarning, stacklevel=4)
+        else:
+            fill = scan.observed_sum / scan.observed_weight
+            scan = scanner(fill, keep)
+            warnings.warn(
+                f"{_count(n_missing, 'missing cell')} in {scan.n_incomplete} of "
+                f"{_count(n_total, 'row')} (most in {', '.join(worst)}) were replaced by "
+                "their column means (missing='mean').", DataWarning, stacklevel=4)
+    acc = scan.moments
+    n_obs = acc.rows
+    n_dropped = scan.n_incomplete if policy is MissingPolicy.LISTWISE else 0
+    if min_rows is None:
+        min_rows = default_min_rows(model)
+    if n_obs < min_rows:
+        dropped = (f" ({n_dropped} of {n_total} dropped for missing values)"
+                   if n_dropped else "")
+        raise DataError(f"Only {_count(n_obs, 'complete row')} of data{dropped}; model "
+                        f"{model.name!r} needs at least {min_rows}.")
+    constant = np.flatnonzero(~(acc.high > acc.low))
+    if constant.size:
+        shown = ", ".join(f"{names[j]!r} (always {acc.low[j]:g})" for j in constant)
+        raise DataError(f"Indicator(s) {shown} do not vary; a constant indicator carries no "
+                        "information and cannot be standardised. Drop it from the spec, or "
+                        "check that the right column was read.")
+    if weighted and not acc.weight > 0:
+        raise DataError("The case weights of the rows left after removing missing values "
+                        "are all zero.")
+
+    def rows_from_scan(parts: list[tuple[FloatArray, Any, FloatArray | None]]) -> Rows:
+        values = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
+        positions = np.concatenate([p[1] for p in parts])
+        if positions.size == n_total:  # every row used
+            labels = pd.RangeIndex(n_total) if index is None else index
+        else:
+            labels = pd.RangeIndex(n_total)[positions] if index is None else index[positions]
+        w = None
+        if weighted:
+            w = np.concatenate([p[2] for p in parts])
+            w = w * (len(w) / w.sum())
+        return Rows(values=values, index=labels, case_weights=w)
+
+    def load_again() -> Rows:
+        again = scanner(fill, True)
+        assert again.kept is not None
+        return rows_from_scan(again.kept)
+
+    if scan.kept is not None:
+        rows = rows_from_scan(scan.kept)
+        loader: Callable[[], Rows] = lambda: rows  # noqa: E731 - already in memory
+    else:
+        loader = load or load_again
+    if model.scale is not None and (acc.low.min() < model.scale[0]
+                                    or acc.high.max() > model.scale[1]):
+        _warn_scale(model, loader() if scan.kept is not None else None, acc)
+    mean, cov = acc.mean, acc.covariance()
+    for arr in (mean, cov):
+        arr.setflags(write=False)
+    return PreparedData(indicators=names, n_obs=n_obs, n_total=n_total, n_dropped=n_dropped,
+                        n_missing_cells=n_missing, n_imputed_cells=n_missing if fill is not None
+                        else 0, missing=policy, mean=mean, cov=cov, weighted=weighted,
+                        n_coded_missing=n_coded(), source=source, loader=loader)
+
+
+def _warn_scale(model: Model, rows: Rows | None, acc: MomentAccumulator) -> None:
+    """Warn about values outside the spec's item scale, naming columns, counts and a cell
+    (from the rows when they are in memory, else from the column ranges)."""
+    assert model.scale is not None
+    lo, hi = model.scale
+    names = model.indicator_names
+    head = f"Values outside the spec's item scale [{lo:g}, {hi:g}] in "
+    tail = " Are these missing-value codes? Index scores assume the scale."
+    if rows is None:
+        cols = np.flatnonzero((acc.low < lo) | (acc.high > hi))
+        listing = ", ".join(f"{names[j]} (range {acc.low[j]:g} to {acc.high[j]:g})"
+                            for j in cols)
+        warnings.warn(head + listing + "." + tail, OutOfScaleWarning, stacklevel=5)
+        return
+    values, index = rows.values, rows.index
+    outside = (values < lo) | (values > hi)
+    cols = np.flatnonzero(outside.any(axis=0))
+    first = cols[0]
+    row = int(np.flatnonzero(outside[:, first])[0])
+    listing = ", ".join(f"{names[j]} ({int(outside[:, j].sum())})" for j in cols)
+    warnings.warn(
+        f"{head}{listing}; e.g. {values[row, first]:g} in {names[first]!r} at "
+        f"{_row_text(index, row)}.{tail}", OutOfScaleWarning, stacklevel=5)
