@@ -1,28 +1,32 @@
-"""Benchmark csisem against PyPI peers (seminr, plspm) on the ECSI model and the mobi data.
+"""Benchmark csisem against PyPI seminr, plspm and semopy; write BENCHMARKS.md.
 
 Usage (from the repository root, in csisem's environment)::
 
-    python benchmarks/run.py            # full: 5000-resample bootstraps (plspm: 1000)
-    python benchmarks/run.py --quick    # fewer repeats; seminr 1000 and plspm 100 resamples
+    python benchmarks/run.py                     # everything (~25 min on 2 shared cores)
+    python benchmarks/run.py --quick             # a few minutes: fewer repeats/resamples
+    python benchmarks/run.py --cases rows,cbsem  # only some cases
+    python benchmarks/run.py --rerender          # rewrite the Markdown from the last run
 
-What is timed, all in the same run on this machine:
+Cases, all in the same run on this machine:
 
-(a) one ECSI fit (PLS, path weighting, Mode A) inside a warm process: imports, data loading
-    and model building stay outside the timer; one untimed warm-up, then the median of
-    several timed fits;
-(b) the bootstrap on mobi: csisem with n_jobs=1 and 2, seminr's ``bootstrap_model`` with
-    cores=1 and 2, plspm's bootstrap with 1 process. Runs with fewer than 5000 resamples
-    are extrapolated linearly to 5000 and marked as such.
+``fit``        (a) one ECSI fit on mobi, warm process, median of repeats;
+``boot``       (a) the 5000-resample bootstrap on mobi (peers with fewer, extrapolated);
+``rows``       (b) synthetic ECSI at 10^4..10^7 rows: fit time and peak memory, one fresh
+               process per measurement (csisem from a DataFrame, from Parquet, from dask;
+               seminr and plspm from a DataFrame);
+``cbsem``      (c) ACSI by CB-SEM ML at n = 250 and 10^6: csisem against raw semopy;
+``companies``  (d) 400 companies × 250 respondents × 1000 resamples (``fit_groups``);
+``curves``     (e) fit time against rows, indicators and resamples; a log-log figure.
 
-csisem runs in this interpreter. The peers run as subprocesses (``benchmarks/peers.py``) in a
-separate virtualenv, by default ``benchmarks/.venv``, created on first use from
-``benchmarks/requirements-peers.txt`` (``--no-setup`` skips that; ``--peer-python`` picks
-another interpreter). A peer that cannot be imported is reported as "not installed".
-Each peer's path coefficients are compared with csisem's (max |difference|), and the
-bootstrap standard errors of the 12 paths with csisem's n_jobs=1 run (max relative
-difference), so the comparison is like for like.
-
-Writes the tables, the machine and the exact command to ``BENCHMARKS.md``.
+csisem runs in this interpreter (``child.py`` for fresh-process measurements); seminr and
+plspm run as subprocesses (``peers.py``) in a separate virtualenv, by default
+``benchmarks/.venv``, created on first use from ``benchmarks/requirements-peers.txt``
+(``--no-setup`` skips that; ``--peer-python`` picks another interpreter). A peer that cannot
+be imported is reported as "not installed". Simulated data are cached as Parquet in
+``benchmarks/.cache`` (git-ignored). A full run (all cases, no ``--quick``) writes
+``BENCHMARKS.md``, ``benchmarks/results/benchmark_curves.png`` and
+``benchmarks/results/benchmarks.json``; any other run writes to ``benchmarks/.cache`` unless
+``--output`` says otherwise.
 """
 
 from __future__ import annotations
@@ -31,45 +35,28 @@ import argparse
 import datetime as dt
 import json
 import os
+import pickle
 import platform
 import shlex
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+import cases_cbsem
+import cases_companies
+import cases_mobi
+import cases_rows
+import curves
+from common import log
+from harness import CACHE, RESULTS, ROOT, Ctx, med, ok, ratio, run_json
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 VENV = HERE / ".venv"
 REQUIREMENTS = HERE / "requirements-peers.txt"
-TARGET = 5000  # resamples the bootstrap times are reported for
-
-PATHS = [
-    ("IMAG", "CUEX"), ("IMAG", "CUSA"), ("IMAG", "CUSL"),
-    ("CUEX", "PERQ"), ("CUEX", "PERV"), ("CUEX", "CUSA"),
-    ("PERQ", "PERV"), ("PERQ", "CUSA"), ("PERV", "CUSA"),
-    ("CUSA", "CUSCO"), ("CUSA", "CUSL"), ("CUSCO", "CUSL"),
-]  # fmt: skip
-
-
-def clocks() -> tuple[float, float]:
-    """(wall clock, CPU seconds of this process and its reaped children, all threads)."""
-    cpu = time.process_time()
-    try:
-        import resource
-
-        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu += ru.ru_utime + ru.ru_stime
-    except ImportError:  # not Unix
-        pass
-    return time.perf_counter(), cpu
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+CASES = ("fit", "boot", "rows", "cbsem", "companies", "curves")
+BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 # ------------------------------------------------------------------------------- machine
@@ -123,14 +110,17 @@ def _loadavg() -> str:
         return "unknown"
 
 
-def _load1() -> float:
+def _version(name: str) -> str:
+    from importlib import metadata
+
     try:
-        return os.getloadavg()[0]
-    except OSError:
-        return float("nan")
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
-def machine() -> dict[str, str]:
+def machine(peer_python: Path | None) -> dict[str, str]:
+    import numpy as np
     import pandas
     import scipy
 
@@ -140,7 +130,7 @@ def machine() -> dict[str, str]:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count() or 1
-    return {
+    info = {
         "CPU": _cpu_model(),
         "cores": f"{os.cpu_count()} logical ({usable} usable by this process)",
         "RAM": _ram(),
@@ -149,14 +139,25 @@ def machine() -> dict[str, str]:
         "csisem": f"{csisem.__version__} (git {_git()})",
         "numpy / scipy / pandas (csisem)": f"{np.__version__} / {scipy.__version__} / "
                                            f"{pandas.__version__}",
+        "semopy / pyarrow / dask (csisem)": " / ".join(
+            _version(n) for n in ("semopy", "pyarrow", "dask")),
         "BLAS (csisem)": _blas(),
-        "thread env": ", ".join(f"{k}={os.environ[k]}" for k in
-                                ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-                                if k in os.environ) or "none set (library defaults)",
+        "thread env (every process)": ", ".join(f"{k}={os.environ[k]}" for k in BLAS_VARS
+                                                if k in os.environ)
+                                      or "none set (library defaults)",
     }
+    for tool in ("seminr", "plspm"):
+        if peer_python is None:
+            info[f"{tool} (peers' venv)"] = "not installed"
+            continue
+        r = run_json([str(peer_python), str(HERE / "peers.py"), tool, "versions"],
+                     f"{tool} versions ...", 300)
+        info[f"{tool} (peers' venv)"] = (", ".join(f"{k} {v}" for k, v in
+                                                   r["versions"].items())
+                                         if ok(r) else r.get("status", ""))
+    info["peers' interpreter"] = str(peer_python) if peer_python else "none"
+    return info
 
-
-# --------------------------------------------------------------------------------- peers
 
 def peer_python(args: argparse.Namespace) -> Path | None:
     if args.peer_python:
@@ -175,136 +176,130 @@ def peer_python(args: argparse.Namespace) -> Path | None:
     return py if py.exists() else None
 
 
-def run_peer(py: Path | None, tool: str, task: str, data: Path, *, timeout: float,
-             **opts: int) -> dict:
-    if py is None:
-        return {"status": "not installed", "detail": "no peers' interpreter"}
-    cmd = [str(py), str(HERE / "peers.py"), tool, task, "--data", str(data)]
-    for k, v in opts.items():
-        cmd += [f"--{k}", str(v)]
-    log(f"{tool} {task} {opts} ...")
-    load = _load1()
-    try:
-        proc = subprocess.run(cmd, text=True, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"status": "error", "detail": f"timed out after {timeout:.0f} s"}
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"status": "error", "detail": f"exit {proc.returncode}: {tail}"}
-    return {**json.loads(lines[-1]), "load": load}
+# ---------------------------------------------------------------------------- document
+
+def summary(results: dict[str, Any]) -> list[str]:
+    """The issue-7 targets, each with what this run measured."""
+    rows = []
+    fit = results.get("fit")
+    if fit and ok(fit.get("csisem")) and ok(fit.get("seminr")):
+        x = med(fit["seminr"]) / med(fit["csisem"])
+        alone = (f" (`fit` alone, tables not built: "
+                 f"{ratio(med(fit['seminr']) / med(fit['csisem_arrays']))})"
+                 if ok(fit.get("csisem_arrays")) else "")
+        rows.append(f"| one ECSI fit on mobi ~20× faster than seminr (median wall, csisem "
+                    f"`fit` + reading the estimate tables) | {ratio(x)}{alone} | "
+                    f"{'yes' if x >= 20 else 'no'} |")
+    if "rows" in results:
+        rows += cases_rows.targets(results["rows"])
+    comp = results.get("companies")
+    if comp and ok(comp["csisem"]["cold"]):
+        wall = cases_companies.estimate_400(comp)
+        extra = "" if comp["n_companies"] == cases_companies.N_COMPANIES else " (estimated)"
+        rows.append(f"| 400 companies × 250 × 1000 resamples (`fit_groups`, n_jobs=2) "
+                    f"< 60 s | {wall:.0f} s{extra} | {'yes' if wall < 60 else 'no'} |")
+    if not rows:
+        return []
+    return ["## Targets (issue 7)", "", "| target | measured | met? |", "|---|---:|---|",
+            *rows, ""]
 
 
-# -------------------------------------------------------------------------------- csisem
-
-def csisem_fit(model, data, repeats: int) -> dict:
-    import csisem
-
-    result = csisem.fit(model, data)  # warm-up
-    load = _load1()
-    times, cpu = [], []
-    for _ in range(repeats):
-        w0, c0 = clocks()
-        csisem.fit(model, data)
-        w1, c1 = clocks()
-        times.append(w1 - w0)
-        cpu.append(c1 - c0)
-    p = result.paths
-    return {"status": "ok", "times": times, "cpu": cpu, "load": load,
-            "paths": {f"{s}->{t}": float(v) for s, t, v in zip(p.source, p.target, p.estimate,
-                                                               strict=True)}}
-
-
-def csisem_boot(model, data, nboot: int, n_jobs: int, repeats: int, seed: int) -> dict:
-    import csisem
-
-    log(f"csisem bootstrap={nboot} n_jobs={n_jobs} x{repeats} ...")
-    load = _load1()
-    times, cpu = [], []
-    for _ in range(repeats):
-        w0, c0 = clocks()
-        result = csisem.fit(model, data, bootstrap=nboot, seed=seed, n_jobs=n_jobs,
-                            progress=False)
-        w1, c1 = clocks()
-        times.append(w1 - w0)
-        cpu.append(c1 - c0)
-    tab = result.bootstrap.tables["paths"]
-    return {"status": "ok", "times": times, "cpu": cpu, "load": load, "n_resamples": nboot,
-            "n_valid": result.bootstrap.n_valid,
-            "paths": {f"{s}->{t}": float(v)
-                      for s, t, v in zip(tab.source, tab.target, tab.estimate, strict=True)},
-            "path_se": {f"{s}->{t}": float(v)
-                        for s, t, v in zip(tab.source, tab.target, tab.std_error, strict=True)}}
+def caveats(meta: dict[str, Any], results: dict[str, Any]) -> list[str]:
+    """What this run extrapolated or skipped, collected from the cases."""
+    out = []
+    boot = results.get("boot")
+    if boot:
+        for key, tool in (("sem1", "seminr, cores=1"), ("sem2", "seminr, cores=2"),
+                          ("pls1", "plspm")):
+            r = boot[key]
+            if ok(r) and r["n_resamples"] != cases_mobi.TARGET:
+                out.append(f"(a) {tool}: {r['n_resamples']} resamples run, times scaled "
+                           f"linearly to {cases_mobi.TARGET}.")
+    rows = results.get("rows")
+    if rows:
+        out += [f"(b) {s}" for s in rows["skipped"]]
+        for (tool, source, n), r in rows["cells"].items():
+            if not ok(r):
+                out.append(f"(b) {cases_rows.LABELS[(tool, source)]} at {n:.0e} rows: "
+                           f"{r.get('status')} — {r.get('detail', '')}")
+        out.append("(b) 10^7 rows: csisem only (from Parquet / dask); seminr and plspm "
+                   "not run there by design.")
+    comp = results.get("companies")
+    if comp:
+        if comp["n_companies"] != cases_companies.N_COMPANIES:
+            out.append(f"(d) csisem: {comp['n_companies']} companies run; 400 estimated as "
+                       "the first call + (400/n − 1) × the second.")
+        k = len(comp["seminr"])
+        out.append(f"(d) seminr: {k} {'company' if k == 1 else 'companies'} run, scaled to "
+                   f"{cases_companies.N_COMPANIES}; its 2-core figure assumes perfect "
+                   "parallelism.")
+    if "curves" in results:
+        out.append("(e) plspm is on the rows curve only where (b) measured it; seminr's "
+                   "bootstrap curve stops at 1000 resamples (plus (a)'s 5000, when run).")
+    if meta["quick"]:
+        out.append("`--quick`: fewer repeats and resamples everywhere; single runs are noisy.")
+    return ["## Extrapolated or skipped", "", *(f"- {x}" for x in out), ""] if out else []
 
 
-# ------------------------------------------------------------------------------- tables
+def render(meta: dict[str, Any], info: dict[str, str], results: dict[str, Any],
+           image: str) -> str:
+    machine_lines = ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in info.items()]
+    ran = [c for c in CASES if c in results]
+    out = [
+        "# Benchmarks: csisem vs seminr, plspm and semopy",
+        "",
+        "Generated by `benchmarks/run.py`; do not edit by hand — re-run it instead. All",
+        "numbers below come from one run on one machine; timings on a shared machine vary,",
+        "so read the ratios, not the third digit.",
+        "",
+        f"- Command: `{meta['command']}` (from the repository root, csisem's virtualenv)",
+        f"- Date: {meta['start']}; whole run {meta['total'] / 60:.1f} min"
+        + (" (`--quick`: fewer repeats and resamples, no 10^7 rows, 20 companies)"
+           if meta["quick"] else ""),
+        f"- Cases run: {', '.join(ran)}"
+        + (f"; not run: {', '.join(c for c in CASES if c not in results)}"
+           if len(ran) < len(CASES) else ""),
+        "- Models: ECSI (7 constructs, 24 indicators, 12 paths), all Mode A, path weighting,",
+        "  on `mobi` (250 × 24, bundled with csisem) or on data simulated from the spec; ACSI",
+        "  (6 constructs, 14 indicators) for CB-SEM.",
+        "",
+        "## Machine",
+        "",
+        *machine_lines,
+        "",
+        *summary(results),
+    ]
+    if "fit" in results:
+        out += ["## (a) ECSI on mobi: one fit (warm process)", "",
+                *cases_mobi.render_fit(results["fit"]), ""]
+    if "boot" in results:
+        out += [f"## (a) ECSI on mobi: bootstrap ({cases_mobi.TARGET} resamples)", "",
+                *cases_mobi.render_boot(results["boot"]), ""]
+    if "rows" in results:
+        out += ["## (b) Synthetic ECSI, 10^4 to 10^7 rows: fit time and peak memory", "",
+                *cases_rows.render(results["rows"]), ""]
+    if "cbsem" in results:
+        out += ["## (c) ACSI by CB-SEM (ML): csisem vs raw semopy", "",
+                *cases_cbsem.render(results["cbsem"]), ""]
+    if "companies" in results:
+        out += ["## (d) 400 companies × 250 respondents × 1000 resamples", "",
+                *cases_companies.render(results["companies"]), ""]
+    if "curves" in results:
+        out += ["## (e) Scaling curves", "", *curves.render(results["curves"], image), ""]
+    out += caveats(meta, results)
+    out += ["## How it was measured", "",
+            *cases_mobi.notes(meta["seminr_nboot"], meta["plspm_nboot"],
+                              meta.get("blas_threads", 0)), ""]
+    return "\n".join(out)
 
-def _fmt_s(x: float) -> str:
-    if x >= 100:
-        return f"{x:.0f} s"
-    if x >= 1:
-        return f"{x:.2f} s"
-    return f"{x * 1000:.1f} ms"
 
-
-def _maxdiff(a: dict, b: dict) -> float:
-    return max(abs(a[f"{s}->{t}"] - b[f"{s}->{t}"]) for s, t in PATHS)
-
-
-def _maxrel(a: dict, b: dict) -> float:
-    return max(abs(a[f"{s}->{t}"] / b[f"{s}->{t}"] - 1) for s, t in PATHS)
-
-
-def _ratio(x: float) -> str:
-    return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×"
-
-
-def fit_table(rows: list[tuple[str, dict]], ref: dict) -> list[str]:
-    base = statistics.median(ref["times"])
-    base_cpu = statistics.median(ref["cpu"])
-    out = ["| tool | median wall | min wall | median CPU | repeats | wall ÷ csisem | "
-           "CPU ÷ csisem | load (1 min) | max abs Δ path vs csisem |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, r in rows:
-        if r.get("status") != "ok":
-            out.append(f"| {name} | {r.get('status')} | | | | | | | "
-                       f"{r.get('detail', '')[:80]} |")
-            continue
-        med, cpu = statistics.median(r["times"]), statistics.median(r["cpu"])
-        out.append(f"| {name} | {_fmt_s(med)} | {_fmt_s(min(r['times']))} | {_fmt_s(cpu)} "
-                   f"| {len(r['times'])} | {_ratio(med / base)} | {_ratio(cpu / base_cpu)} "
-                   f"| {r.get('load', float('nan')):.1f} "
-                   f"| {_maxdiff(r['paths'], ref['paths']):.1e} |")
-    return out
-
-
-def boot_table(rows: list[tuple[str, dict, dict | None]], ref_se: dict | None) -> list[str]:
-    """rows: (label, result, csisem result with the same number of cores or None)."""
-    out = [f"| tool | resamples run | wall clock | wall per {TARGET} | CPU per {TARGET} | "
-           "wall ÷ csisem (same cores) | CPU ÷ csisem (same cores) | load (1 min) | "
-           "max abs Δ path vs csisem | max rel Δ SE (12 paths) vs csisem n_jobs=1 |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, r, base in rows:
-        if r.get("status") != "ok":
-            out.append(f"| {name} | {r.get('status')} | | | | | | | | "
-                       f"{r.get('detail', '')[:80]} |")
-            continue
-        n = r["n_resamples"]
-        scale = TARGET / n
-        wall, cpu = statistics.median(r["times"]), statistics.median(r["cpu"])
-        extra = "" if n == TARGET else f" (extrapolated ×{scale:g})"
-        ratio = cpu_ratio = dpath = ""
-        if base is not None and base.get("status") == "ok":
-            b_scale = TARGET / base["n_resamples"]
-            ratio = _ratio(wall * scale / (statistics.median(base["times"]) * b_scale))
-            cpu_ratio = _ratio(cpu * scale / (statistics.median(base["cpu"]) * b_scale))
-            dpath = f"{_maxdiff(r['paths'], base['paths']):.1e}"
-        reps = f" (median of {len(r['times'])})" if len(r["times"]) > 1 else ""
-        dse = f"{_maxrel(r['path_se'], ref_se):.1%}" if ref_se and "path_se" in r else ""
-        out.append(f"| {name} | {n} | {_fmt_s(wall)}{reps} | {_fmt_s(wall * scale)}{extra} "
-                   f"| {_fmt_s(cpu * scale)}{extra} | {ratio} | {cpu_ratio} "
-                   f"| {r.get('load', float('nan')):.1f} | {dpath} | {dse} |")
-    return out
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {(k if isinstance(k, str) else "|".join(map(str, k)) if isinstance(k, tuple)
+                 else str(k)): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    return obj
 
 
 # ---------------------------------------------------------------------------------- main
@@ -312,178 +307,97 @@ def boot_table(rows: list[tuple[str, dict, dict | None]], ref_se: dict | None) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="fewer repeats; seminr 1000 and plspm 100 resamples, extrapolated")
+                        help="fewer repeats and resamples; no 10^7 rows; 20 companies")
+    parser.add_argument("--cases", default=",".join(CASES),
+                        help=f"comma-separated subset of {','.join(CASES)} (default: all)")
     parser.add_argument("--peer-python", help="interpreter with seminr/plspm installed")
     parser.add_argument("--no-setup", action="store_true",
                         help=f"do not create {VENV.relative_to(ROOT)} when it is missing")
-    parser.add_argument("--seminr-nboot", type=int, help="seminr resamples (default 5000, "
-                        "1000 with --quick)")
-    parser.add_argument("--plspm-nboot", type=int, help="plspm resamples (default 1000, "
-                        "100 with --quick)")
-    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--seminr-nboot", type=int, help="seminr resamples on mobi "
+                        "(default 5000, 1000 with --quick)")
+    parser.add_argument("--plspm-nboot", type=int, help="plspm resamples on mobi "
+                        "(default 1000, 100 with --quick)")
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="BLAS/OpenMP threads in every process (default 1; 0: the "
+                             "libraries' defaults, one per core)")
+    parser.add_argument("--output", help="Markdown file to write (default: BENCHMARKS.md "
+                        "for a full run, else benchmarks/.cache/BENCHMARKS.partial.md)")
+    parser.add_argument("--rerender", action="store_true",
+                        help="only write the Markdown again from the last run's numbers "
+                             "(benchmarks/.cache/last_run.pkl)")
     args = parser.parse_args(argv)
+    if args.rerender:
+        with open(CACHE / "last_run.pkl", "rb") as fh:
+            last = pickle.load(fh)
+        return write(last["meta"], last["info"], last["results"], last["output"],
+                     last["image"])
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        parser.error(f"--cases: unknown {', '.join(unknown)}; choose from {', '.join(CASES)}")
 
-    import csisem
-    from csisem.datasets import load_dataset
+    if args.blas_threads > 0:  # before numpy is imported here or in any child
+        for var in BLAS_VARS:
+            os.environ[var] = str(args.blas_threads)
 
-    quick = args.quick
-    fit_reps = {"csisem": 10 if quick else 30, "seminr": 10 if quick else 30,
-                "plspm": 3 if quick else 7}
-    boot_reps = 1 if quick else 3
-    seminr_nboot = args.seminr_nboot or (1000 if quick else TARGET)
-    plspm_nboot = args.plspm_nboot or (100 if quick else 1000)
-    seed = 1
+    full = not args.quick and set(cases) == set(CASES)
+    out_dir = RESULTS if full else CACHE
+    output = Path(args.output) if args.output else (
+        ROOT / "BENCHMARKS.md" if full else CACHE / "BENCHMARKS.partial.md")
+    image = out_dir / "benchmark_curves.png"
+    seminr_nboot = args.seminr_nboot or (1000 if args.quick else cases_mobi.TARGET)
+    plspm_nboot = args.plspm_nboot or (100 if args.quick else 1000)
     command = "python " + " ".join(shlex.quote(a) for a in
                                    [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
+    CACHE.mkdir(exist_ok=True)
 
-    data_path = Path(csisem.datasets.__file__).parent / "mobi.csv"
-    model = csisem.load_model("ecsi")
-    data = load_dataset("mobi")
     start = dt.datetime.now(dt.timezone.utc)
     load_before = _loadavg()
     t_start = time.perf_counter()
-    info = machine()
     py = peer_python(args)
-    long = 4 * 3600.0
+    ctx = Ctx(quick=args.quick, peer_python=py)
+    info = machine(py)
+    info["load average (1/5/15 min) at start"] = load_before
 
-    # (a) one fit
-    log("csisem fit ...")
-    fits = {"csisem": csisem_fit(model, data, fit_reps["csisem"])}
-    for tool in ("seminr", "plspm"):
-        fits[tool] = run_peer(py, tool, "fit", data_path, timeout=600,
-                              repeats=fit_reps[tool])
-
-    # (b) bootstrap
-    cs1 = csisem_boot(model, data, TARGET, 1, boot_reps, seed)
-    cs2 = csisem_boot(model, data, TARGET, 2, boot_reps, seed)
-    sem1 = run_peer(py, "seminr", "boot", data_path, timeout=long, nboot=seminr_nboot,
-                    cores=1, seed=seed)
-    sem2 = run_peer(py, "seminr", "boot", data_path, timeout=long, nboot=seminr_nboot,
-                    cores=2, seed=seed)
-    pls1 = run_peer(py, "plspm", "boot", data_path, timeout=long, nboot=plspm_nboot, seed=seed)
-    load_after = _loadavg()
+    results: dict[str, Any] = {}
+    runners = {
+        "fit": lambda: cases_mobi.run_fit(ctx),
+        "boot": lambda: cases_mobi.run_boot(ctx, seminr_nboot, plspm_nboot),
+        "rows": lambda: cases_rows.run(ctx),
+        "cbsem": lambda: cases_cbsem.run(ctx),
+        "companies": lambda: cases_companies.run(ctx),
+        "curves": lambda: curves.run(ctx),
+    }
+    for case in CASES:
+        if case in cases:
+            t0 = time.perf_counter()
+            results[case] = runners[case]()
+            log(f"case {case} done in {time.perf_counter() - t0:.0f} s")
+    info["load average (1/5/15 min) at end"] = _loadavg()
     total = time.perf_counter() - t_start
 
-    peer_versions = {tool: r.get("versions", {}) for tool, r in fits.items() if tool != "csisem"}
-    for tool, v in peer_versions.items():
-        info[f"{tool} (peers' venv)"] = ", ".join(f"{k} {x}" for k, x in v.items()) or \
-            fits[tool].get("status", "")
-    info["peers' interpreter"] = str(py) if py else "none"
-    info["load average (1/5/15 min) at start"] = load_before
-    info["load average (1/5/15 min) at end"] = load_after
+    meta = {"command": command, "start": start.strftime("%Y-%m-%d %H:%M UTC"), "total": total,
+            "quick": args.quick, "seminr_nboot": seminr_nboot, "plspm_nboot": plspm_nboot,
+            "blas_threads": args.blas_threads}
+    # the raw numbers first, so that a rendering problem loses nothing
+    (out_dir / "benchmarks.json").write_text(json.dumps(
+        _jsonable({"meta": meta, "machine": info, "results": results}), indent=1))
+    with open(CACHE / "last_run.pkl", "wb") as fh:
+        pickle.dump({"meta": meta, "info": info, "results": results, "output": output,
+                     "image": image}, fh)
+    return write(meta, info, results, output, image)
 
-    fit_lines = fit_table([("csisem `fit`", fits["csisem"]),
-                           ("seminr `estimate_pls`", fits["seminr"]),
-                           ("plspm `Plspm`", fits["plspm"])], fits["csisem"])
-    boot_lines = boot_table([
-        ("csisem, n_jobs=1", cs1, cs1),
-        ("csisem, n_jobs=2", cs2, cs2),
-        ("seminr `bootstrap_model`, cores=1", sem1, cs1),
-        ("seminr `bootstrap_model`, cores=2", sem2, cs2),
-        ("plspm `Plspm(bootstrap=True)`, 1 process", pls1, cs1),
-    ], cs1.get("path_se"))
 
-    print("\n## (a) One ECSI fit on mobi (warm process)\n")
-    print("\n".join(fit_lines))
-    print(f"\n## (b) Bootstrap on mobi ({TARGET} resamples)\n")
-    print("\n".join(boot_lines))
-
-    md = render(command, start, total, info, fit_lines, boot_lines, quick,
-                seminr_nboot, plspm_nboot)
-    Path(args.output).write_text(md)
-    log(f"wrote {args.output} (total {total:.0f} s)")
+def write(meta: dict[str, Any], info: dict[str, str], results: dict[str, Any], output: Path,
+          image: Path) -> int:
+    if "curves" in results:
+        curves.figure(results["curves"], image)
+    md = render(meta, info, results, os.path.relpath(image, output.resolve().parent))
+    output.write_text(md)
+    body = md.split("## Machine", 1)[1]
+    print("## Machine" + body.split("## How it was measured", 1)[0])
+    log(f"wrote {output} (total {meta['total']:.0f} s)")
     return 0
-
-
-def render(command: str, start: dt.datetime, total: float, info: dict[str, str],
-           fit_lines: list[str], boot_lines: list[str], quick: bool, seminr_nboot: int,
-           plspm_nboot: int) -> str:
-    machine_lines = ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in info.items()]
-    return "\n".join([
-        "# Benchmarks: csisem vs seminr and plspm (ECSI on mobi)",
-        "",
-        "Generated by `benchmarks/run.py`; do not edit by hand — re-run it instead. All",
-        "numbers below come from one run on one machine; timings on a shared machine vary,",
-        "so read the ratios, not the third digit.",
-        "",
-        f"- Command: `{command}` (from the repository root, csisem's virtualenv)",
-        f"- Date: {start.strftime('%Y-%m-%d %H:%M UTC')}; whole run {total / 60:.1f} min"
-        + (" (`--quick`)" if quick else ""),
-        "- Model: ECSI (7 constructs, 24 indicators, 12 paths), all Mode A, path weighting;",
-        "  data `mobi` (250 × 24, bundled with csisem, sha256 eeedf61c…).",
-        "",
-        "## Machine",
-        "",
-        *machine_lines,
-        "",
-        "## (a) One ECSI fit on mobi (warm process)",
-        "",
-        *fit_lines,
-        "",
-        f"## (b) Bootstrap on mobi ({TARGET} resamples)",
-        "",
-        *boot_lines,
-        "",
-        "## How it was measured",
-        "",
-        "- **Warm process.** Imports, reading the data and building the model specification",
-        "  are outside the timers; one untimed warm-up fit precedes the timed fits; the fit",
-        "  time is the median of the repeats. csisem runs in the runner's interpreter; seminr",
-        "  and plspm run as subprocesses (`benchmarks/peers.py`) in their own virtualenv and",
-        "  time themselves the same way.",
-        "- **csisem**: `csisem.fit(model, data)` with the model (`load_model('ecsi')`) and the",
-        "  DataFrame loaded beforehand; defaults (path scheme, tol 1e-7 on max |Δw|).",
-        f"  Bootstrap: `csisem.fit(model, data, bootstrap={TARGET}, seed=1, n_jobs=1|2)` — the",
-        "  time includes the original fit and everything csisem reports with it: SEs, t/p,",
-        "  percentile and BCa intervals (with the jackknife BCa needs), for paths, loadings,",
-        "  weights, total and indirect effects, R² and HTMT. n_jobs=2 uses 2 threads.",
-        "- **seminr 0.2.1**: `estimate_pls(..., inner_weights=path_weighting, max_it=300,",
-        "  stop_criterion=7)` with every construct `composite(..., weights=mode_A)`. Bootstrap:",
-        f"  `bootstrap_model(model, nboot={seminr_nboot}, seed=1, cores=1|2)` (cores=2 is its",
-        "  spawn-based process pool; the pool start-up is inside the timer), which keeps",
-        "  paths, loadings, weights, HTMT and total effects per resample; the original fit is",
-        "  outside the timer.",
-        "- **plspm 0.5.7** (needs pandas < 3: with pandas 3 its inner model fails with",
-        "  `zip() argument 2 is longer than argument 1`): `Plspm(data, config, Scheme.PATH,",
-        "  iterations=300, tolerance=1e-14)` (its tolerance is on Σ(|w_old|−|w_new|)², so 1e-14",
-        "  ~ a 1e-7 change). Two workarounds needed for the same model: the single indicator",
-        "  CUSCO is renamed CUSCO_mv (plspm rejects an indicator named like its construct), and",
-        "  the data are z-scored beforehand and passed with `scaled=False`, because plspm's",
-        "  `scaled=True` divides every column by one pooled SD (`Config.treat`), which gives",
-        "  different estimates (e.g. IMAG→CUEX 0.4936 instead of 0.5049). Bootstrap:",
-        f"  `Plspm(..., bootstrap=True, bootstrap_iterations={plspm_nboot}, processes=1)`; the",
-        "  time includes one fit (~0.5 s) and up to 1 s of plspm's polling sleep. It resamples",
-        "  the pre-standardised rows (the other two re-standardise each resample) and drops",
-        "  failed resamples silently, so its SEs agree with the others' only roughly. One",
-        "  process only: plspm's workers are forked and draw from the inherited global",
-        "  `np.random` state, so with processes=2 both workers draw the same resamples.",
-        f"- Runs with fewer than {TARGET} resamples are scaled linearly to {TARGET}",
-        "  (\"extrapolated\"); the bootstrap cost is linear in the number of resamples for all",
-        "  three (no per-resample state grows, except plspm's `pd.concat` of its results, so",
-        "  its extrapolation is if anything optimistic).",
-        "- **Agreement columns.** \"max abs Δ path\": largest |difference| of the 12 path",
-        "  coefficients from csisem's (original-sample estimates, so ~1e-8 means the same",
-        "  model was fitted). \"max rel Δ SE\": largest |SE_peer / SE_csisem − 1| over the 12",
-        "  paths against csisem n_jobs=1 (5000 resamples). The resampling streams differ, so",
-        "  this is Monte Carlo noise: the relative MC SD of one bootstrap SE from B resamples",
-        "  is ≈ √((κ−1)/(4B)) (κ = kurtosis of the draws; 1/√(2B) = 1.0% for B = 5000 and",
-        "  normal draws), of a difference of two independent ones √2 times that (1.4%); the",
-        "  largest of 12 independent such differences has median ≈1.9× that (2.7%) and 95th",
-        "  percentile ≈2.9× (4.0%); with B = 1000 (plspm) all about 1.7 times more.",
-        "- **Wall and CPU.** \"wall\" is `time.perf_counter()`; \"CPU\" is the CPU time of",
-        "  the timed process, all its threads, plus that of its finished child processes",
-        "  (`process_time()` + `getrusage(RUSAGE_CHILDREN)`, so seminr's pool workers and",
-        "  plspm's forked worker are counted). The machine has 2 cores and was shared with",
-        "  other jobs (\"load (1 min)\" = the 1-minute load average when each measurement",
-        "  started; see also the load at start and end above): with load > 2 the wall clock",
-        "  of a long run is inflated by waiting for a core, the CPU time much less, so compare",
-        "  CPU ratios when the loads of two rows differ. BLAS threads were left at the",
-        "  libraries' defaults (2) in every process.",
-        "- csisem's `fit` stops at max |Δw| < 1e-7, so its path coefficients are 2.8e-10 from",
-        "  the fully converged values that seminr and plspm (stricter criteria) reach; the",
-        "  `estimate` column of csisem's bootstrap tables agrees with them to ~1e-15.",
-        "",
-    ])
 
 
 if __name__ == "__main__":
