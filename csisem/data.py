@@ -50,6 +50,16 @@ class Rows:
     case_weights: FloatArray | None = None
 
 
+@dataclass(frozen=True)
+class LoadedRows:
+    """A loader of rows already in memory (picklable, unlike a closure)."""
+
+    rows: Rows
+
+    def __call__(self) -> Rows:
+        return self.rows
+
+
 @dataclass(frozen=True, eq=False)
 class PreparedData:
     """Indicator data ready for estimation: moments now, rows on demand.
@@ -87,6 +97,16 @@ class PreparedData:
             raise DataError(f"The rows of the data ({self.source}) are not available; only "
                             "their moments were kept.")
         return self.loader()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The loader is a closure over the data source; a pickled copy carries the rows.
+        state = dict(self.__dict__)
+        if self.loader is not None:
+            state["loader"] = LoadedRows(self.rows)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     @property
     def values(self) -> FloatArray:

@@ -21,6 +21,7 @@ from ._typing import FloatArray
 from .data import (
     CHUNK_CELLS,
     Chunk,
+    LoadedRows,
     PreparedData,
     Rows,
     _codes_by_column,
@@ -286,8 +287,7 @@ def finish(model: Model, scanner: Callable[[FloatArray | None, bool], Scan],
         return rows_from_scan(again.kept)
 
     if scan.kept is not None:
-        rows = rows_from_scan(scan.kept)
-        loader: Callable[[], Rows] = lambda: rows  # noqa: E731 - already in memory
+        loader: Callable[[], Rows] = LoadedRows(rows_from_scan(scan.kept))
     else:
         loader = load or load_again
     if model.scale is not None and (acc.low.min() < model.scale[0]

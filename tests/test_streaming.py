@@ -223,3 +223,14 @@ def test_dask_on_a_local_cluster_agrees(ecsi: csisem.Model, survey: pd.DataFrame
     pd.testing.assert_frame_equal(boot.paths, local_boot.paths, rtol=0, atol=1e-12)
     with pytest.raises(OptionError, match=r"client=.* do not apply to method='ml'"):
         csisem.fit("acsi", survey, method="ml", client=object())
+
+
+def test_results_pickle_with_their_rows(ecsi: csisem.Model, survey: pd.DataFrame,
+                                        tmp_path: Path, small_slices: None) -> None:
+    import pickle
+
+    for data in (survey, _write_parts(survey, tmp_path / "pickle")):
+        result = csisem.fit(ecsi, data)
+        again = pickle.loads(pickle.dumps(result))
+        pd.testing.assert_frame_equal(again.scores, result.scores)
+        pd.testing.assert_frame_equal(again.paths, result.paths)
