@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,7 +39,9 @@ __all__ = ["PreparedData", "Rows", "prepare_data", "read_data"]
 
 CHUNK_CELLS = 1 << 21  # values per slice of rows (16 MB of float64) when scanning data
 
-Chunk = tuple[int, FloatArray, "FloatArray | None"]  # first row position, values, weights
+# One slice of rows as read by ``scan.FrameReader``: first row position, values, case weights,
+# whether every value is present (no NaN), and how many cells held a missing-value code.
+Chunk = tuple[int, FloatArray, "FloatArray | None", bool, int]
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ class PreparedData:
         """(J × J) indicator correlation matrix (weighted when there are case weights)."""
         sd = self._sd
         S = self.cov / sd / sd[:, None]
-        np.fill_diagonal(S, 1.0)
+        S.flat[::S.shape[0] + 1] = 1.0  # exactly, not up to rounding
         return S
 
     def standardized(self) -> FloatArray:
@@ -325,13 +328,15 @@ def prepare_data(
         raise OptionError("missing='fiml' (full-information maximum likelihood) is a CB-SEM "
                           "method: use it with method='ml' or 'mlr'. For PLS choose "
                           "'listwise' or 'mean'.")
-    from .scan import FrameReader, Scan, finish, scan_chunks
-    from .streaming import is_streamed, prepare_streamed
+    if not isinstance(data, pd.DataFrame):
+        from .streaming import is_streamed, prepare_streamed
 
-    if is_streamed(data):
-        return prepare_streamed(model, data, columns=columns, missing=policy,
-                                missing_codes=missing_codes, weights=weights,
-                                min_rows=min_rows)
+        if is_streamed(data):
+            return prepare_streamed(model, data, columns=columns, missing=policy,
+                                    missing_codes=missing_codes, weights=weights,
+                                    min_rows=min_rows)
+    from .scan import FrameReader, Scan, finish, scan_chunks
+
     frame, names = checked_frame(model, _as_frame(data), columns)
     positions = indicator_positions(model, names, frame)
     if len(frame) == 0:
@@ -347,36 +352,62 @@ def prepare_data(
     def scanner(fill: FloatArray | None, keep: bool) -> Scan:
         return scan_chunks(reader.chunks(), J, policy, fill=fill, keep=keep)
 
-    return finish(model, scanner, policy, case_weights is not None, min_rows, reader.n_coded,
+    return finish(model, scanner, policy, case_weights is not None, min_rows,
                   index=frame.index, keep=reader.n_rows <= reader.chunk_rows,
                   source="DataFrame")
 
 
 def default_min_rows(model: Model) -> int:
     """The fewest rows a fit needs: the most predictors of a construct + 2, at least 3."""
-    cached = model.__dict__.get("_min_rows")  # once per (immutable) model object
-    if cached is None:
-        most = max((len(model.predecessors(c)) for c in model.construct_names), default=0)
-        cached = model.__dict__["_min_rows"] = max(3, most + 2)
-    return int(cached)
+    return model.derived("min_rows", _min_rows)
+
+
+def _min_rows(model: Model) -> int:
+    most = max((len(model.predecessors(c)) for c in model.construct_names), default=0)
+    return max(3, most + 2)
 
 
 def checked_frame(model: Model, frame: pd.DataFrame,
                   columns: Any) -> tuple[pd.DataFrame, list[str]]:
     """``frame`` with unique string column names, renamed by ``columns=`` if given, and the
     names."""
-    raw = frame.columns.tolist()
-    names = [c if isinstance(c, str) else str(c) for c in raw]
-    if len(set(names)) != len(names):
-        duplicated = sorted({c for c in names if names.count(c) > 1})
-        raise DataError(f"The data have duplicated column names: {', '.join(duplicated)}. "
-                        "Column names must be unique.")
-    if names != raw:
+    names, as_is = _column_names(frame.columns)
+    if not as_is:
         frame = frame.set_axis(names, axis=1)
     if columns is not None:
         frame = _apply_column_mapping(frame, columns, model)
         names = frame.columns.tolist()
     return frame, names
+
+
+_NAMES: dict[int, tuple[Any, list[str], bool]] = {}
+
+
+def _column_names(columns: pd.Index) -> tuple[list[str], bool]:
+    """Column names as strings, checked unique, and whether they were all strings already.
+
+    Remembered per Index object (pandas indexes are immutable; a weak reference tells a
+    live one from a new object at the same address): refitting the same DataFrame, as a
+    simulation or a benchmark does, does not list its columns again.
+    """
+    hit = _NAMES.get(id(columns))
+    if hit is not None and hit[0]() is columns:
+        return list(hit[1]), hit[2]
+    raw = columns.tolist()
+    names = [c if isinstance(c, str) else str(c) for c in raw]
+    if len(set(names)) != len(names):
+        duplicated = sorted({c for c in names if names.count(c) > 1})
+        raise DataError(f"The data have duplicated column names: {', '.join(duplicated)}. "
+                        "Column names must be unique.")
+    as_is = names == raw
+    try:
+        ref = weakref.ref(columns)
+    except TypeError:  # an Index type without weak references: not remembered
+        return names, as_is
+    if len(_NAMES) >= 64:
+        _NAMES.clear()
+    _NAMES[id(columns)] = (ref, names, as_is)
+    return list(names), as_is
 
 
 def indicator_positions(model: Model, names: list[str], frame: pd.DataFrame) -> list[int]:

@@ -81,10 +81,15 @@ class _TableLayout:
     endogenous_index: pd.Index
 
     @classmethod
-    def of(cls, model: Model, design: PLSDesign) -> _TableLayout:
-        cached = model.__dict__.get("_pls_tables")  # as functools.cached_property stores
-        if cached is not None and cached[0] is design.names:
-            return cached[1]
+    def of(cls, model: Model) -> _TableLayout:
+        """The layout of ``model``'s tables, built once per model object."""
+        return model.derived("pls_table_layout", cls._build)
+
+    @classmethod
+    def _build(cls, model: Model) -> _TableLayout:
+        from .estimation.design import PLSDesign
+
+        design = PLSDesign.of(model)
         names = design.names
         paths = pd.DataFrame({"source": [p.source for p in model.paths],
                               "target": [p.target for p in model.paths],
@@ -99,7 +104,6 @@ class _TableLayout:
             outer=outer, outer_cells=(np.arange(len(design.indicators)), design.owner),
             endogenous=np.array([names.index(c) for c in model.endogenous], dtype=np.intp),
             endogenous_index=pd.Index(list(model.endogenous)))
-        model.__dict__["_pls_tables"] = (names, layout)
         return layout
 
 
@@ -165,7 +169,7 @@ class PLSResult(SummaryMixin):
 
     @cached_property
     def _layout(self) -> _TableLayout:
-        return _TableLayout.of(self.model, self.design)
+        return _TableLayout.of(self.model)
 
     @cached_property
     def paths(self) -> pd.DataFrame:

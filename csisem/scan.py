@@ -37,6 +37,10 @@ from .options import MissingPolicy
 
 __all__ = ["FrameReader", "Scan", "finish", "scan_chunks"]
 
+# Rows kept by a scan: values, their row positions (None: all ``n`` rows from ``start``),
+# case weights, start, n.
+Kept = tuple[FloatArray, Any, "FloatArray | None", int, int]
+
 
 class FrameReader:
     """Slices of a DataFrame's indicator columns as float64 arrays, checked as they are read.
@@ -84,14 +88,17 @@ class FrameReader:
         self._take = None if whole_frame else positions  # columns to pick, all numeric
 
     def chunks(self) -> Iterator[Chunk]:
-        """(first row position, values, case weights) for consecutive slices of rows."""
+        """Consecutive slices of rows, checked (see :data:`csisem.data.Chunk`)."""
         for start in range(0, self.n_rows, self.chunk_rows):
             stop = min(start + self.chunk_rows, self.n_rows)
-            yield (self.offset + start, self.read(start, stop),
-                   None if self.weights is None else self.weights[start:stop])
+            X, complete, n_coded = self.read(start, stop)
+            yield (self.offset + start, X,
+                   None if self.weights is None else self.weights[start:stop], complete,
+                   n_coded)
 
-    def read(self, start: int, stop: int) -> FloatArray:
-        """Rows ``start:stop`` as a fresh (rows × J) float64 array, checked."""
+    def read(self, start: int, stop: int) -> tuple[FloatArray, bool, int]:
+        """Rows ``start:stop`` as a fresh (rows × J) float64 array, checked; whether no cell is
+        missing; how many cells held a missing-value code (now NaN)."""
         whole = start == 0 and stop == self.n_rows
         if self._fast:  # one slice: the whole frame, converted up front
             X = self._whole
@@ -110,30 +117,20 @@ class FrameReader:
                     X[:, j] = self.converted[j][start:stop]
                 else:
                     X[:, j] = self.frame.iloc[start:stop, p].to_numpy(dtype=float)
+        n_coded = 0
         for j, codes in self.codes.items():
-            X[np.isin(X[:, j], codes), j] = np.nan
-        if not np.isfinite(X).all():
+            hit = np.isin(X[:, j], codes)
+            n_coded += int(np.count_nonzero(hit))
+            X[hit, j] = np.nan
+        complete = bool(np.isfinite(X).all())
+        if not complete:
             infinite = np.isinf(X)
             if infinite.any():
                 row, col = (int(v[0]) for v in np.nonzero(infinite))
                 where = _row_text(self.frame.index, start + row, self.offset)
                 raise DataError(f"Column {self.model.indicator_names[col]!r} has an infinite "
                                 f"value at {where}; replace it or mark it missing.")
-        return X
-
-    def n_coded(self) -> int:
-        """Cells holding a missing-value code (a separate pass; only when codes are given)."""
-        if not self.codes:
-            return 0
-        n = 0
-        for start in range(0, self.n_rows, self.chunk_rows):
-            stop = min(start + self.chunk_rows, self.n_rows)
-            for j, codes in self.codes.items():
-                p = self.positions[j]
-                col = (self.converted[j][start:stop] if j in self.converted
-                       else self.frame.iloc[start:stop, p].to_numpy(dtype=float))
-                n += int(np.isin(col, codes).sum())
-        return n
+        return X, complete, n_coded
 
 
 @dataclass
@@ -146,7 +143,8 @@ class Scan:
     observed_sum: Any = None         # (J,) (weighted) sums of the observed cells
     observed_weight: Any = None      # (J,) their weights
     n_incomplete: int = 0
-    kept: list[tuple[FloatArray, Any, FloatArray | None]] | None = None
+    n_coded: int = 0                 # cells that held a missing-value code
+    kept: list[Kept] | None = None
 
     @property
     def n_missing(self) -> int:
@@ -167,6 +165,7 @@ class Scan:
         self.observed_sum = self.observed_sum + other.observed_sum
         self.observed_weight = self.observed_weight + other.observed_weight
         self.n_incomplete += other.n_incomplete
+        self.n_coded += other.n_coded
         return self
 
 
@@ -180,16 +179,17 @@ def scan_chunks(chunks: Iterable[Chunk], n_cols: int, policy: MissingPolicy,
     used, with their positions, to materialise them without reading the data again.
     """
     scan = Scan.empty(n_cols, keep)
-    for start, X, w in chunks:
+    for start, X, w, complete, n_coded in chunks:
         n = X.shape[0]
         scan.n_total += n
+        scan.n_coded += n_coded
         used, rows = X, None
-        nan = np.isnan(X)
-        if not nan.any():
+        if complete:
             if policy is MissingPolicy.MEAN:  # sums for the fill of later slices' gaps
                 scan.observed_sum += X.sum(axis=0) if w is None else w @ X
                 scan.observed_weight += n if w is None else w.sum()
         else:
+            nan = np.isnan(X)
             scan.missing_per_column += nan.sum(axis=0)
             incomplete = nan.any(axis=1)
             scan.n_incomplete += int(incomplete.sum())
@@ -204,16 +204,15 @@ def scan_chunks(chunks: Iterable[Chunk], n_cols: int, policy: MissingPolicy,
                 used = X[rows]
                 w = None if w is None else w[rows]
         scan.moments.add(used, w)
-        if scan.kept is not None:
-            positions = np.arange(start, start + n) if rows is None else start + rows
-            scan.kept.append((used, positions, w))
+        if scan.kept is not None:  # row positions, None for all n rows from start
+            scan.kept.append((used, None if rows is None else start + rows, w, start, n))
     return scan
 
 
 def finish(model: Model, scanner: Callable[[FloatArray | None, bool], Scan],
-           policy: MissingPolicy, weighted: bool, min_rows: int | None,
-           n_coded: Callable[[], int], *, index: pd.Index | None, keep: bool,
-           source: str, load: Callable[[], Rows] | None = None) -> PreparedData:
+           policy: MissingPolicy, weighted: bool, min_rows: int | None, *,
+           index: pd.Index | None, keep: bool, source: str,
+           load: Callable[[], Rows] | None = None) -> PreparedData:
     """Scan the data (twice for mean imputation with missing cells), check and summarise.
 
     ``scanner(fill, keep)`` makes one pass over the data (:func:`scan_chunks`, or partitions
@@ -226,12 +225,13 @@ def finish(model: Model, scanner: Callable[[FloatArray | None, bool], Scan],
     if scan.n_total == 0:
         raise DataError("The data have no rows.")
     n_total = scan.n_total
-    empty = [names[j] for j in np.flatnonzero(scan.missing_per_column == n_total)]
+    n_missing = scan.n_missing
+    empty = ([names[j] for j in np.flatnonzero(scan.missing_per_column == n_total)]
+             if n_missing else [])
     if empty:
         raise DataError(f"Indicator column(s) {', '.join(map(repr, empty))} have no "
                         f"observed values (all {n_total} cells are missing). Check the column, "
                         "or drop the indicator from the spec.")
-    n_missing = scan.n_missing
     fill = None
     if n_missing:
         worst = [names[j] for j in np.argsort(-scan.missing_per_column, kind="stable")[:3]
@@ -258,8 +258,9 @@ def finish(model: Model, scanner: Callable[[FloatArray | None, bool], Scan],
                    if n_dropped else "")
         raise DataError(f"Only {_count(n_obs, 'complete row')} of data{dropped}; model "
                         f"{model.name!r} needs at least {min_rows}.")
-    constant = np.flatnonzero(~(acc.high > acc.low))
-    if constant.size:
+    varies = acc.high > acc.low
+    if not varies.all():
+        constant = np.flatnonzero(~varies)
         shown = ", ".join(f"{names[j]!r} (always {acc.low[j]:g})" for j in constant)
         raise DataError(f"Indicator(s) {shown} do not vary; a constant indicator carries no "
                         "information and cannot be standardised. Drop it from the spec, or "
@@ -268,10 +269,14 @@ def finish(model: Model, scanner: Callable[[FloatArray | None, bool], Scan],
         raise DataError("The case weights of the rows left after removing missing values "
                         "are all zero.")
 
-    def rows_from_scan(parts: list[tuple[FloatArray, Any, FloatArray | None]]) -> Rows:
+    def rows_from_scan(parts: list[Kept]) -> Rows:
         values = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
-        positions = np.concatenate([p[1] for p in parts])
-        if positions.size == n_total:  # every row used
+        if all(p[1] is None for p in parts):
+            positions = None
+        else:
+            positions = np.concatenate([np.arange(p[3], p[3] + p[4]) if p[1] is None else p[1]
+                                        for p in parts])
+        if positions is None or positions.size == n_total:  # every row used
             labels = pd.RangeIndex(n_total) if index is None else index
         else:
             labels = pd.RangeIndex(n_total)[positions] if index is None else index[positions]
@@ -299,7 +304,7 @@ def finish(model: Model, scanner: Callable[[FloatArray | None, bool], Scan],
     return PreparedData(indicators=names, n_obs=n_obs, n_total=n_total, n_dropped=n_dropped,
                         n_missing_cells=n_missing, n_imputed_cells=n_missing if fill is not None
                         else 0, missing=policy, mean=mean, cov=cov, weighted=weighted,
-                        n_coded_missing=n_coded(), source=source, loader=loader)
+                        n_coded_missing=scan.n_coded, source=source, loader=loader)
 
 
 def _warn_scale(model: Model, rows: Rows | None, acc: MomentAccumulator) -> None:

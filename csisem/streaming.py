@@ -192,20 +192,7 @@ def _prepare_parquet(model: Model, source: ParquetSource, columns: Any, policy: 
     def scanner(fill: FloatArray | None, keep: bool) -> Scan:
         return scan_chunks(chunks(), J, policy, fill=fill, keep=keep)
 
-    def n_coded() -> int:
-        if not codes:
-            return 0
-        from .data import _codes_by_column
-
-        by_column = _codes_by_column(codes, model)
-        n = 0
-        for batch in source.batches(read, rows):
-            values = batch.iloc[:, :J]
-            for j, c in by_column.items():
-                n += int(np.isin(values.iloc[:, j].to_numpy(dtype=float), c).sum())
-        return n
-
-    return finish(model, scanner, policy, weights is not None, min_rows, n_coded, index=None,
+    return finish(model, scanner, policy, weights is not None, min_rows, index=None,
                   keep=False, source=f"Parquet {str(source.path)!r}")
 
 
@@ -231,11 +218,8 @@ def _scan_series(part: pd.DataFrame, *args: Any) -> pd.Series:
 
 def _prepare_dask(model: Model, ddf: Any, columns: Any, policy: MissingPolicy, codes: Any,
                   weights: str | None, min_rows: int | None) -> PreparedData:
-    import dask
-
     read, rename = _layout(model, [str(c) for c in ddf.columns], columns, weights)
     projected = ddf[read]  # column projection (pushed into read_parquet)
-    parts = projected.to_delayed()
 
     def scanner(fill: FloatArray | None, keep: bool) -> Scan:
         # One task per partition reads it and summarises it (map_partitions fuses the two),
@@ -257,18 +241,5 @@ def _prepare_dask(model: Model, ddf: Any, columns: Any, policy: MissingPolicy, c
                                  weights=weights, min_rows=min_rows)
         return local.rows
 
-    def n_coded() -> int:
-        if not codes:
-            return 0
-        from .data import _codes_by_column
-
-        by_column = _codes_by_column(codes, model)
-
-        def count(part: pd.DataFrame) -> int:
-            return sum(int(np.isin(part[read[j]].to_numpy(dtype=float), c).sum())
-                       for j, c in by_column.items())
-
-        return int(sum(dask.compute(*[dask.delayed(count)(p) for p in parts])))
-
-    return finish(model, scanner, policy, weights is not None, min_rows, n_coded, index=None,
+    return finish(model, scanner, policy, weights is not None, min_rows, index=None,
                   keep=False, source="Dask DataFrame", load=load)

@@ -6,11 +6,13 @@ Shapes follow the legend in :mod:`csisem.estimation.pls`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from .._typing import BoolArray, IntArray
 from ..models.model import Mode, Model
+from .pls import KernelPlan, kernel_plan
 
 __all__ = ["PLSDesign"]
 
@@ -50,11 +52,12 @@ class PLSDesign:
     @classmethod
     def of(cls, model: Model) -> PLSDesign:
         """:meth:`from_model`, computed once per model object (models are immutable)."""
-        # Stored in the model's instance dict, as functools.cached_property does.
-        design = model.__dict__.get("_pls_design")
-        if design is None:
-            design = model.__dict__["_pls_design"] = cls.from_model(model)
-        return design
+        return model.derived("pls_design", cls.from_model)
+
+    @cached_property
+    def plan(self) -> KernelPlan:
+        """The index arrays of one PLS iteration for this design (see ``pls.KernelPlan``)."""
+        return kernel_plan(self.M, self.mode_b, self.D)
 
     def block(self, k: int) -> IntArray:
         """Indicator positions of construct ``k``."""

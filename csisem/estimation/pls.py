@@ -211,6 +211,7 @@ def estimate_pls(
     tol: float = 1e-7,
     max_iter: int = 300,
     names: tuple[str, ...] | None = None,
+    plan: KernelPlan | None = None,
 ) -> PLSKernelResult:
     """Wold's PLS algorithm on the indicator correlation matrix.
 
@@ -224,6 +225,8 @@ def estimate_pls(
     tol : the iterations stop when no outer weight changes by more than ``tol``.
     max_iter : iteration limit; reaching it emits :class:`ConvergenceWarning`.
     names : construct names, for error messages.
+    plan : the :class:`KernelPlan` of ``(M, mode_b, D)`` if the caller keeps it (found in a
+        cache otherwise).
 
     Returns
     -------
@@ -245,8 +248,10 @@ def estimate_pls(
     EstimationError
         If a Mode B block's correlation matrix is singular (perfectly collinear indicators).
     """
-    plan = kernel_plan(M, mode_b, D)
-    K = M.shape[1]
+    if plan is None:
+        plan = kernel_plan(M, mode_b, D)
+    if _dposv is None:  # a plan unpickled in a fresh process (a cluster worker)
+        _load_lapack()
     Mf = plan.Mf
     inverses: list[tuple[int, IntArray, FloatArray]] = []
     for k, block in plan.mode_b:
@@ -258,35 +263,46 @@ def estimate_pls(
                 "(their correlation matrix is singular); drop one of them or use Mode A.")
         inverses.append((k, block, np.linalg.inv(Sbb)))
 
+    # Local names and in-place updates: on a small model each NumPy call costs about a
+    # microsecond whatever its size, so the loop is written to make as few as possible.
+    add, largest, sqrt, absolute = np.add.reduce, np.maximum.reduce, np.sqrt, np.abs
+    path_scheme = scheme is InnerScheme.PATH
+    successors, scatter, regressions = plan.successors, plan.scatter, plan.regressions
+    regress = plan.starts.size > 0
     SW = S @ Mf
-    scale = (Mf * SW).sum(axis=0) ** -0.5
+    scale = 1.0 / sqrt(add(Mf * SW, 0))
     W = Mf * scale
-    SW = SW * scale
+    SW *= scale
     converged = False
     change = np.inf
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported after the loop
-        C = W.T @ SW
-        E = plan.inner_weights(C, scheme)
-        G = (SW @ E.T) * Mf  # covariances of indicators with their block's inner proxy
-        for k, block, inv in inverses:
-            G[block, k] = inv @ G[block, k]
-        SG = S @ G
-        var = (G * SG).sum(axis=0)
-        if not var.min() > 0:  # NaN too; an infinite variance gives 0 weights, caught next
-            bad = [(names or tuple(f"#{j}" for j in range(K)))[j]
-                   for j in np.flatnonzero(~(var > 0))]
-            raise EstimationError(
-                f"The inner proxy of construct(s) {', '.join(bad)} is zero or undefined; "
-                "check that every construct is connected to the structural model.")
-        scale = var ** -0.5
-        W_new = G * scale
-        change = float(abs(W_new - W).max())
-        W = W_new
-        SW = SG * scale
-        if change < tol:
-            converged = True
-            break
+    with np.errstate(all="ignore"):  # a zero or undefined proxy variance is caught below
+        for n_iter in range(1, max_iter + 1):  # noqa: B007 - reported after the loop
+            C = W.T @ SW
+            if path_scheme:
+                E = C * successors
+                if regress:  # E is a fresh array: ravel() is a view
+                    E.ravel()[scatter] = regressions(C)
+            else:
+                E = plan.inner_weights(C, scheme)
+            G = SW @ E.T
+            G *= Mf  # covariances of indicators with their block's inner proxy
+            for k, block, inv in inverses:
+                G[block, k] = inv @ G[block, k]
+            SG = S @ G
+            var = add(G * SG, 0)  # variance of each construct's new (unscaled) scores
+            scale = 1.0 / sqrt(var)
+            G *= scale  # the new weights
+            W -= G
+            change = float(largest(absolute(W, out=W), None))
+            W = G
+            SG *= scale
+            SW = SG
+            if change < tol:
+                converged = True
+                break
+            if change != change:  # NaN: a proxy variance was zero, negative or NaN
+                _undefined_proxy(var, names)
     if not converged:
         warnings.warn(
             f"PLS did not converge in {max_iter} iteration{'s' if max_iter != 1 else ''} "
@@ -294,13 +310,23 @@ def estimate_pls(
             f"{change:.3g} > tol={tol:g}); results are not reliable. Increase max_iter= or "
             "check the model.", ConvergenceWarning, stacklevel=3)
 
-    flip = np.where((SW * Mf).sum(axis=0) < 0, -1.0, 1.0)
+    flip = np.copysign(1.0, add(SW * Mf, 0))  # -1 where a block's loadings sum below zero
     W = W * flip
     L = SW * flip
     C = W.T @ L
     B, r2 = _paths(plan, C, D)
     return PLSKernelResult(W=W, C=C, L=L, B=B, r_squared=r2, n_iter=n_iter,
                            converged=converged, max_change=change)
+
+
+def _undefined_proxy(var: FloatArray, names: tuple[str, ...] | None) -> None:
+    """Raise :class:`EstimationError` naming the constructs whose proxy variance is not
+    positive (a construct cut off from the structural model, or an all-zero inner proxy)."""
+    labels = names or tuple(f"#{j}" for j in range(var.size))
+    bad = [labels[j] for j in np.flatnonzero(~(var > 0) | ~np.isfinite(var))]
+    raise EstimationError(
+        f"The inner proxy of construct(s) {', '.join(bad) or '?'} is zero or undefined; "
+        "check that every construct is connected to the structural model.")
 
 
 def _paths(plan: KernelPlan, C: FloatArray, D: BoolArray) -> tuple[FloatArray, FloatArray]:
@@ -317,6 +343,6 @@ def _paths(plan: KernelPlan, C: FloatArray, D: BoolArray) -> tuple[FloatArray, F
         return estimate_paths(C, D)
     if not np.isfinite(beta).all():
         return estimate_paths(C, D)
-    B[plan.rhs[1], plan.rhs[0]] = beta
-    r2[plan.endogenous] = np.add.reduceat(beta * C[plan.rhs], plan.starts)
+    B.ravel()[plan.scatter] = beta  # B[k, predecessors of k], as E in the iterations
+    r2[plan.endogenous] = np.add.reduceat(beta * C.ravel().take(plan.rhs_flat), plan.starts)
     return B, r2

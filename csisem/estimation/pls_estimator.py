@@ -140,9 +140,7 @@ class PLSEstimator:
         EstimationError
             If the estimation cannot be carried out (collinear Mode B block, ...).
         """
-        if "_pls_checked" not in model.__dict__:  # once per (immutable) model object
-            check_pls_structure(model)
-            model.__dict__["_pls_checked"] = True
+        model.derived("pls_structure_checked", check_pls_structure)  # raises, or once per model
         prepared = prepare_data(model, data, columns=columns, missing=missing,
                                 missing_codes=missing_codes, weights=weights)
         design = PLSDesign.of(model)
@@ -163,7 +161,7 @@ class PLSEstimator:
     def estimate(self, design: PLSDesign, S: FloatArray) -> PLSKernelResult:
         """Run the kernel with this estimator's options on a correlation matrix ``S``."""
         return estimate_pls(S, design.M, design.mode_b, design.D, self.scheme, tol=self.tol,
-                            max_iter=self.max_iter, names=design.names)
+                            max_iter=self.max_iter, names=design.names, plan=design.plan)
 
     def estimate_batch(self, design: PLSDesign, S: FloatArray,
                        start: FloatArray | None = None) -> BatchResult:
@@ -195,8 +193,9 @@ class PLSEstimator:
             progress=self.progress, original=original, client=self.client)
 
 
-def check_pls_structure(model: Model) -> None:
-    """Raise :class:`SpecError` if a construct has no structural path (no inner proxy)."""
+def check_pls_structure(model: Model) -> bool:
+    """Raise :class:`SpecError` if a construct has no structural path (no inner proxy);
+    True otherwise."""
     if len(model.constructs) < 2:
         raise SpecError(f"Model {model.name!r} has a single construct; PLS path modelling needs "
                         "at least two constructs linked by a path.")
@@ -206,6 +205,7 @@ def check_pls_structure(model: Model) -> None:
         raise SpecError(f"Construct(s) {', '.join(isolated)} of model {model.name!r} have no "
                         "structural path; PLS estimates a construct from its neighbours, so "
                         "connect each construct to at least one other.")
+    return True
 
 
 def _build_result(model: Model, prepared: PreparedData, design: PLSDesign, S: FloatArray,

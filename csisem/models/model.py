@@ -16,12 +16,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from ..errors import SpecError, SpecProblem
+
+_T = TypeVar("_T")
 
 __all__ = [
     "Construct",
@@ -147,6 +149,20 @@ class Model:
         problems = validate_model(self)
         if problems:
             raise SpecError([SpecProblem(msg, where, self.source) for where, msg in problems])
+
+    def derived(self, key: str, factory: Callable[[Model], _T]) -> _T:
+        """``factory(self)``, computed once per model object and kept with it.
+
+        A model is immutable, so whatever is computed from it alone (a PLS design, the label
+        columns of result tables, structure checks) stays valid: estimators keep such things
+        here instead of rebuilding them on every fit. ``key`` names the value.
+        """
+        cache = self.__dict__.get("_derived")
+        if cache is None:
+            cache = self.__dict__["_derived"] = {}
+        if key not in cache:
+            cache[key] = factory(self)
+        return cast(_T, cache[key])
 
     # ---- lookups -------------------------------------------------------------------------
     @cached_property
