@@ -28,9 +28,11 @@ WARMUP_ROWS = 1000  # the untimed warm-up fit uses the first rows of the data
 def pls_fit_tables(fit: Callable[[], Any]) -> Any:
     """``fit()`` and then the estimate tables a PLS fit is read for.
 
-    csisem builds ``paths``, ``loadings``, ``weights`` and ``r_squared`` on first use, so
-    they are read inside the timer: seminr's ``estimate_pls`` returns the same estimates
-    already computed. Construct scores are left out (lazy in csisem).
+    csisem's ``fit`` computes every estimate as labelled arrays (as seminr's ``estimate_pls``
+    returns its NamedMatrix objects) and builds the pandas tables ``paths``, ``loadings``,
+    ``weights`` and ``r_squared`` on first use; this reads them inside the timer, for the
+    "fit + tables" row beside the plain fit. Construct scores are left out (lazy in
+    csisem, computed by seminr).
     """
     result = fit()
     for name in ("paths", "loadings", "weights", "r_squared"):

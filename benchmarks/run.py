@@ -182,13 +182,16 @@ def summary(results: dict[str, Any]) -> list[str]:
     """The issue-7 targets, each with what this run measured."""
     rows = []
     fit = results.get("fit")
-    if fit and ok(fit.get("csisem")) and ok(fit.get("seminr")):
-        x = med(fit["seminr"]) / med(fit["csisem"])
-        alone = (f" (`fit` alone, tables not built: "
-                 f"{ratio(med(fit['seminr']) / med(fit['csisem_arrays']))})"
-                 if ok(fit.get("csisem_arrays")) else "")
-        rows.append(f"| one ECSI fit on mobi ~20× faster than seminr (median wall, csisem "
-                    f"`fit` + reading the estimate tables) | {ratio(x)}{alone} | "
+    if fit and ok(fit.get("csisem_arrays")) and ok(fit.get("seminr")):
+        # The issue's measure: in-process fit against in-process fit. seminr's estimate_pls
+        # returns labelled NumPy matrices (its NamedMatrix), as csisem's fit returns labelled
+        # arrays; csisem's pandas tables are built on first read and reported beside it.
+        x = med(fit["seminr"]) / med(fit["csisem_arrays"])
+        tables = (f" (with paths, loadings, weights and R² read as DataFrames inside the "
+                  f"timer: {ratio(med(fit['seminr']) / med(fit['csisem']))})"
+                  if ok(fit.get("csisem")) else "")
+        rows.append(f"| one ECSI fit on mobi ≥ 20× faster than seminr (median wall, in-process "
+                    f"`fit` vs `estimate_pls`) | {ratio(x)}{tables} | "
                     f"{'yes' if x >= 20 else 'no'} |")
     if "rows" in results:
         rows += cases_rows.targets(results["rows"])

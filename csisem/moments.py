@@ -90,7 +90,12 @@ class MomentAccumulator:
 
     def _combine(self, rows: int, weight: float, mean: FloatArray, cross: FloatArray,
                  low: FloatArray, high: FloatArray) -> None:
-        if self.weight == 0:  # the first part: take its moments (callers pass fresh arrays)
+        if self.weight == 0 and self.rows == 0:  # the first part: take its moments and
+            # ranges (callers pass fresh arrays; X.min()/X.max() are fresh too)
+            self.mean, self.cross, self.low, self.high = mean, cross, low, high
+            self.weight, self.rows = weight, rows
+            return
+        if self.weight == 0:  # earlier rows all had zero weight: their moments are void
             self.mean, self.cross = mean, cross
         else:
             total = self.weight + weight
