@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Any
 
@@ -56,15 +56,16 @@ def resolve_data(data: Any, *, stream: bool = False) -> Any:
     return data
 
 
-@contextmanager
-def _scale_policy(policy: str) -> Iterator[None]:
+def _scale_policy(policy: str) -> AbstractContextManager[None]:
     """Turn :class:`OutOfScaleWarning` into a :class:`DataError` when ``policy`` is "error"."""
     if policy not in ("warn", "error"):
         raise OptionError(f"out_of_scale={policy!r} is not supported; choose 'warn' or "
                           "'error'.")
-    if policy == "warn":
-        yield
-        return
+    return nullcontext() if policy == "warn" else _scale_errors()
+
+
+@contextmanager
+def _scale_errors() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("error", OutOfScaleWarning)
         try:

@@ -117,5 +117,6 @@ class MomentAccumulator:
         """
         if self.rows < 2 or self.weight <= 0:
             return np.full((self.n_cols, self.n_cols), np.nan)
-        cov: FloatArray = self.cross * (self.rows / (self.weight * (self.rows - 1)))
-        return (cov + cov.T) / 2
+        factor = self.rows / (self.weight * (self.rows - 1))
+        cov: FloatArray = (self.cross + self.cross.T) * (0.5 * factor)  # exactly symmetric
+        return cov

@@ -67,14 +67,10 @@ class FrameReader:
         if self.n_rows <= self.chunk_rows:
             # Small data: the whole frame as float64 in one call (the common case of numeric
             # columns; anything pandas cannot convert goes through the column checks below).
-            try:
-                whole = frame.to_numpy(dtype=float, copy=True)
-            except (TypeError, ValueError):
-                whole = None
+            whole = _numeric_columns(frame, positions)
             if whole is not None:
                 self._fast = True
-                self._whole = (whole if positions == list(range(whole.shape[1]))
-                               else whole[:, positions])
+                self._whole = whole
                 return
         dtypes = list(frame.dtypes)
         plain = [isinstance(dt, np.dtype) and dt.kind in "biuf" for dt in dtypes]
@@ -104,7 +100,7 @@ class FrameReader:
             X = self._whole
             self._whole = None  # handed out once: a second pass converts again
             if X is None:
-                X = self.frame.to_numpy(dtype=float, copy=True)[:, self.positions]
+                X = _numeric_columns(self.frame, self.positions)
         elif not self.converted and self._all_plain:
             block = self.frame if whole else self.frame.iloc[start:stop]
             X = block.to_numpy(dtype=float, copy=True)
@@ -133,6 +129,24 @@ class FrameReader:
         return X, complete, n_coded
 
 
+def _numeric_columns(frame: pd.DataFrame, positions: list[int]) -> FloatArray | None:
+    """Columns ``positions`` of ``frame`` as a fresh float64 array, if pandas can convert them
+    all in one call (None otherwise: the columns are then checked one by one)."""
+    try:
+        raw = frame.to_numpy()  # no copy when the frame is one block of one dtype
+    except (TypeError, ValueError):
+        return None
+    if raw.dtype.kind not in "biuf":  # mixed or non-numeric: convert (or refuse) per column
+        try:
+            raw = frame.to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            return None
+    if positions != list(range(raw.shape[1])):
+        raw = raw[:, positions]  # a copy: convert it in place below when it is float already
+        return raw if raw.dtype == np.float64 else raw.astype(np.float64)
+    return raw.astype(np.float64)  # always a copy: cells are set to NaN for missing codes
+
+
 @dataclass
 class Scan:
     """What one pass over the data found: moments of the rows used and missing-value counts."""
@@ -144,11 +158,8 @@ class Scan:
     observed_weight: Any = None      # (J,) their weights
     n_incomplete: int = 0
     n_coded: int = 0                 # cells that held a missing-value code
+    n_missing: int = 0               # missing cells (after codes became missing)
     kept: list[Kept] | None = None
-
-    @property
-    def n_missing(self) -> int:
-        return int(self.missing_per_column.sum())
 
     @classmethod
     def empty(cls, n_cols: int, keep: bool = False) -> Scan:
@@ -166,6 +177,7 @@ class Scan:
         self.observed_weight = self.observed_weight + other.observed_weight
         self.n_incomplete += other.n_incomplete
         self.n_coded += other.n_coded
+        self.n_missing += other.n_missing
         return self
 
 
@@ -190,7 +202,9 @@ def scan_chunks(chunks: Iterable[Chunk], n_cols: int, policy: MissingPolicy,
                 scan.observed_weight += n if w is None else w.sum()
         else:
             nan = np.isnan(X)
-            scan.missing_per_column += nan.sum(axis=0)
+            per_column = nan.sum(axis=0)
+            scan.missing_per_column += per_column
+            scan.n_missing += int(per_column.sum())
             incomplete = nan.any(axis=1)
             scan.n_incomplete += int(incomplete.sum())
             observed = ~nan if w is None else np.where(nan, 0.0, w[:, None])

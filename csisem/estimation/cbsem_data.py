@@ -14,8 +14,9 @@ a matrix by a nearby one and report success.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import pandas as pd
 
 from .._typing import FloatArray
 from ..data import (
+    PreparedData,
     _apply_column_mapping,
     _as_frame,
     _to_numeric,
@@ -43,8 +45,11 @@ class SampleData:
 
     ``means``/``covs`` (p,)/(p × p) per group are the sample moments (denominator n) or, for
     FIML, the EM estimates of the saturated model. ``values`` are the rows used, per group
-    (NaN for missing cells under FIML). ``h1_logl`` is the log-likelihood of the saturated
-    model. ``blocks`` are the objective's data (one per group, or per pattern for FIML).
+    (NaN for missing cells under FIML); for a single group of complete data they are loaded
+    only when something needs them (robust statistics, WLS, the bootstrap): ML, GLS and ULS
+    use the moments ``prepare_data`` computed in its one pass. ``h1_logl`` is the
+    log-likelihood of the saturated model. ``blocks`` are the objective's data (one per
+    group, or per pattern for FIML).
     """
 
     indicators: tuple[str, ...]
@@ -52,7 +57,7 @@ class SampleData:
     n_obs: tuple[int, ...]
     means: tuple[FloatArray, ...]
     covs: tuple[FloatArray, ...]
-    values: tuple[FloatArray, ...]
+    rows: tuple[FloatArray, ...] | Callable[[], tuple[FloatArray, ...]] = field(repr=False)
     blocks: tuple[Block, ...]
     fiml: bool
     h1_logl: float
@@ -61,6 +66,14 @@ class SampleData:
     n_missing_cells: int
     missing: str
     n_coded_missing: int = 0
+
+    @property
+    def values(self) -> tuple[FloatArray, ...]:
+        """The rows used, per group (loaded on first use, see the class docstring)."""
+        if callable(self.rows):
+            object.__setattr__(self, "rows", self.rows())
+        assert not callable(self.rows)
+        return self.rows
 
     @property
     def n_total(self) -> int:
@@ -128,8 +141,10 @@ def sample_data(model: Model, data: Any, *, group: str | None = None,
     else:
         prepared = prepare_data(model, frame, columns=columns, missing=missing,
                                 missing_codes=missing_codes, min_rows=2)
-        values, index = prepared.values, prepared.index
         n_missing, n_dropped = prepared.n_missing_cells, prepared.n_dropped
+        if group is None:
+            return _from_moments(model, prepared, missing, n_missing, n_dropped)
+        values, index = prepared.values, prepared.index
     labels = (frame.loc[index, group].astype(str).to_numpy() if group is not None
               else np.full(len(index), "", dtype=object))
     names = tuple(dict.fromkeys(labels))
@@ -159,10 +174,38 @@ def sample_data(model: Model, data: Any, *, group: str | None = None,
         h1 += float(logl)
     return SampleData(indicators=model.indicator_names, groups=names,
                       n_obs=tuple(int(x.shape[0]) for x in per_group), means=tuple(means),
-                      covs=tuple(covs), values=tuple(per_group), blocks=tuple(blocks),
+                      covs=tuple(covs), rows=tuple(per_group), blocks=tuple(blocks),
                       fiml=fiml, h1_logl=h1, n_total_rows=int(prepared.n_total),
                       n_dropped=n_dropped, n_missing_cells=n_missing, missing=missing.value,
                       n_coded_missing=prepared.n_coded_missing)
+
+
+def _from_moments(model: Model, prepared: PreparedData, missing: MissingPolicy,
+                  n_missing: int, n_dropped: int) -> SampleData:
+    """One group of complete data: the moments of ``prepared`` (one pass over the data), the
+    rows loaded only if asked for."""
+    n, p = prepared.n_obs, len(model.indicator_names)
+    mean = np.array(prepared.mean)
+    cov = prepared.cov * ((n - 1) / n)  # denominator n, as the ML discrepancy wants
+    logdet = np.linalg.slogdet(cov)[1]
+    check_positive_definite(cov, model.indicator_names, n, "", fiml=False)
+    rows = partial(_rows_of, prepared)
+    block = Block(group=0, n=n, observed=np.arange(p), mean=mean, cov=cov,
+                  constant=-logdet - p, load=partial(_first, rows))
+    return SampleData(indicators=model.indicator_names, groups=("",), n_obs=(n,),
+                      means=(mean,), covs=(cov,), rows=rows, blocks=(block,), fiml=False,
+                      h1_logl=float(-0.5 * n * (p * LOG_2PI + logdet + p)),
+                      n_total_rows=int(prepared.n_total), n_dropped=n_dropped,
+                      n_missing_cells=n_missing, missing=missing.value,
+                      n_coded_missing=prepared.n_coded_missing)
+
+
+def _rows_of(prepared: PreparedData) -> tuple[FloatArray, ...]:
+    return (prepared.values,)
+
+
+def _first(rows: Callable[[], tuple[FloatArray, ...]]) -> FloatArray:
+    return rows()[0]
 
 
 def _check_group_column(frame: pd.DataFrame, group: str) -> pd.DataFrame:

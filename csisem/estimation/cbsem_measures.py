@@ -172,9 +172,13 @@ def _baseline(method: Method, spec: CBSEMSpec,
     bkernel = RAMKernel.from_spec(bspec)
     theta = np.zeros(bspec.n_free)
     for r in bspec.free_parameters():
-        X = sample.values[r.group][:, r.row]
-        X = X[~np.isnan(X)]
-        theta[r.free] = X.var() if r.kind == "error_variance" else X.mean()
+        if sample.fiml:  # start from the observed cells of each indicator
+            X = sample.values[r.group][:, r.row]
+            X = X[~np.isnan(X)]
+            theta[r.free] = X.var() if r.kind == "error_variance" else X.mean()
+        else:  # complete data: the sample moments (denominator n), no pass over the rows
+            theta[r.free] = (sample.covs[r.group][r.row, r.row] if r.kind == "error_variance"
+                             else sample.means[r.group][r.row])
     N = sample.n_total
     dfb = bspec.n_moments() - bspec.n_free
     out: dict[str, float] = {"df": dfb}

@@ -24,7 +24,7 @@ with ``c_b = -log|C_b| - p`` for complete data (``f = 0`` for a saturated model,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -62,6 +62,14 @@ class Block:
     cov: FloatArray  # (p_o, p_o), denominator n
     constant: float
     rows: FloatArray | None = None  # (n, p_o) raw values, for casewise scores
+    # loads ``rows`` on first use when the block was built from the moments alone
+    load: Callable[[], FloatArray] | None = field(default=None, repr=False, compare=False)
+
+    def data(self) -> FloatArray | None:
+        """The block's raw rows (loaded on first use; None if there are none)."""
+        if self.rows is None and self.load is not None:
+            object.__setattr__(self, "rows", self.load())
+        return self.rows
 
 
 @dataclass(frozen=True)
@@ -249,12 +257,13 @@ class MLObjective:
             dS, dm = jac[bt.group]
             mu = pieces.implied[bt.group].mu
             for b, inv in zip(bt.blocks, invs, strict=True):
-                if b.rows is None:
+                rows = b.data()
+                if rows is None:
                     raise ValueError("casewise scores need the raw rows of every block")
                 o = b.observed
                 centre = mu[o] if self.use_means else b.mean
                 Z = np.zeros((b.n, p))
-                Z[:, o] = (b.rows - centre) @ inv
+                Z[:, o] = (rows - centre) @ inv
                 E = np.zeros((p, p))
                 E[np.ix_(o, o)] = inv
                 s = -0.5 * (dS.reshape(K, -1) @ E.ravel())[None, :]

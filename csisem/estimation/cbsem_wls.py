@@ -76,9 +76,10 @@ class WLSObjective:
         self.s = [b.cov[r, c] for b in blocks]
         self.W: list[FloatArray] = []
         for b in blocks:
-            if b.rows is None:
+            rows = b.data()
+            if rows is None:
                 raise ValueError("WLS needs the raw rows of every block")
-            gamma = adf_gamma(b.rows)
+            gamma = adf_gamma(rows)
             if diagonal:
                 self.W.append(np.diag(1.0 / np.diag(gamma)))
                 continue
