@@ -463,16 +463,6 @@ def _case_weights(weights: Any, frame: pd.DataFrame, model: Model) -> FloatArray
     return w
 
 
-def _apply_missing_codes(values: FloatArray, codes: Any, model: Model) -> int:
-    """Set cells holding a missing-value code to NaN (in place); returns how many."""
-    n = 0
-    for j, column_codes in _codes_by_column(codes, model).items():
-        hit = np.isin(values[:, j], column_codes)
-        n += int(hit.sum())
-        values[hit, j] = np.nan
-    return n
-
-
 def _codes_by_column(codes: Any, model: Model) -> dict[int, FloatArray]:
     """Missing-value codes per indicator position, validated."""
     if isinstance(codes, Mapping):

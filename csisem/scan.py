@@ -35,7 +35,7 @@ from .models.model import Model
 from .moments import MomentAccumulator
 from .options import MissingPolicy
 
-__all__ = ["FrameReader", "Scan", "finish", "scan_chunks"]
+__all__ = ["FrameReader", "Scan", "finish", "read_values", "scan_chunks"]
 
 # Rows kept by a scan: values, their row positions (None: all ``n`` rows from ``start``),
 # case weights, start, n.
@@ -344,3 +344,16 @@ def _warn_scale(model: Model, rows: Rows | None, acc: MomentAccumulator) -> None
     warnings.warn(
         f"{head}{listing}; e.g. {values[row, first]:g} in {names[first]!r} at "
         f"{_row_text(index, row)}.{tail}", OutOfScaleWarning, stacklevel=5)
+
+
+def read_values(model: Model, data: pd.DataFrame, *, columns: Any = None,
+                missing_codes: Any = None) -> FloatArray:
+    """The model's indicator columns of ``data`` as one (rows × J) float64 array, every row
+    kept, missing cells and missing-value codes as NaN (checked as
+    :func:`csisem.data.prepare_data` checks them; FIML needs the cells where they are)."""
+    from .data import checked_frame, indicator_positions
+
+    frame, names = checked_frame(model, data, columns)
+    reader = FrameReader(frame, model, indicator_positions(model, names, frame), missing_codes)
+    parts = [chunk[1] for chunk in reader.chunks()]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -23,17 +23,11 @@ import numpy as np
 import pandas as pd
 
 from .._typing import FloatArray
-from ..data import (
-    PreparedData,
-    _apply_column_mapping,
-    _as_frame,
-    _to_numeric,
-    prepare_data,
-)
-from ..data import _apply_missing_codes as _apply_codes
+from ..data import PreparedData, _as_frame, prepare_data
 from ..errors import DataError, DataWarning
 from ..models.model import Model
 from ..options import MissingPolicy
+from ..scan import read_values
 from .cbsem_objective import LOG_2PI, Block
 
 __all__ = ["SampleData", "check_positive_definite", "em_saturated", "sample_data"]
@@ -81,22 +75,6 @@ class SampleData:
         return int(sum(self.n_obs))
 
 
-def _missing_mask(model: Model, data: Any, columns: Mapping[str, str] | None,
-                  missing_codes: Sequence[float] | Mapping[str, Sequence[float]] | None,
-                  ) -> np.ndarray:
-    """(N × J) True where a cell is missing, computed as ``prepare_data`` does (which has
-    already validated the same inputs)."""
-    frame = _as_frame(data)
-    frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
-    if columns is not None:
-        frame = _apply_column_mapping(frame, columns, model)
-    values = np.column_stack([_to_numeric(frame[i], i).to_numpy(float)
-                              for i in model.indicator_names])
-    if missing_codes:
-        _apply_codes(values, missing_codes, model)
-    return np.asarray(np.isnan(values), dtype=bool)
-
-
 def sample_data(model: Model, data: Any, *, group: str | None = None,
                 columns: Mapping[str, str] | None = None,
                 missing: MissingPolicy = MissingPolicy.LISTWISE,
@@ -124,9 +102,9 @@ def sample_data(model: Model, data: Any, *, group: str | None = None,
                                     category=DataWarning)
             prepared = prepare_data(model, frame, columns=columns, missing=MissingPolicy.MEAN,
                                     missing_codes=missing_codes, min_rows=2)
-        mask = _missing_mask(model, frame, columns, missing_codes)
-        values = prepared.values.copy()
-        values[mask] = np.nan
+        # The same rows with their missing cells (and missing-value codes) as NaN.
+        values = read_values(model, frame, columns=columns, missing_codes=missing_codes)
+        mask = np.isnan(values)
         keep = ~mask.all(axis=1)
         n_missing = int(mask[keep].sum())
         if n_missing:
