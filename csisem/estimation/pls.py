@@ -64,13 +64,15 @@ def _inner_weights(C: FloatArray, D: BoolArray, scheme: InnerScheme) -> FloatArr
     return E
 
 
-def estimate_paths(C: FloatArray, D: BoolArray) -> tuple[FloatArray, FloatArray]:
+def estimate_paths(C: FloatArray, D: BoolArray,
+                   names: tuple[str, ...] | None = None) -> tuple[FloatArray, FloatArray]:
     """OLS path coefficients and R² from construct correlations.
 
     Parameters
     ----------
     C : (K, K) construct correlation matrix.
     D : (K, K) boolean structure, ``D[target, source]``.
+    names : construct names, for the error message.
 
     Returns
     -------
@@ -91,12 +93,28 @@ def estimate_paths(C: FloatArray, D: BoolArray) -> tuple[FloatArray, FloatArray]
         try:
             beta = np.linalg.solve(Cpp, C[pred, k])
         except np.linalg.LinAlgError:
-            raise EstimationError(
-                f"The predictors of construct #{k} are perfectly collinear; the path "
-                "coefficients are not identified.") from None
+            raise _collinear(k, pred, names) from None
         B[k, pred] = beta
         r2[k] = float(beta @ C[pred, k])
     return B, r2
+
+
+def _collinear(k: int, pred: IntArray, names: tuple[str, ...] | None) -> EstimationError:
+    """The error for perfectly correlated predictor constructs of construct ``k``."""
+    label = (lambda j: repr(names[j])) if names else (lambda j: f"#{j}")
+    return EstimationError(
+        f"The predictors of construct {label(k)} ({', '.join(label(j) for j in pred)}) are "
+        "perfectly correlated, so their path coefficients are not identified; check for "
+        "constructs measured by the same (or duplicated) indicator columns.")
+
+
+def _check_predictors(C: FloatArray, D: BoolArray, names: tuple[str, ...] | None) -> None:
+    """Raise :func:`_collinear`'s error for the first construct whose predictors' correlation
+    matrix is not positive definite (after a failed block-diagonal solve)."""
+    for k in np.flatnonzero(D.any(axis=1)):
+        pred = np.flatnonzero(D[k])
+        if not np.linalg.eigvalsh(C[np.ix_(pred, pred)])[0] > 1e-12:
+            raise _collinear(int(k), pred, names)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,16 +166,19 @@ class KernelPlan:
                 value.setflags(write=False)
         return plan
 
-    def regressions(self, C: FloatArray) -> FloatArray:
+    def regressions(self, C: FloatArray, *, strict: bool = False) -> FloatArray:
         """Coefficients of every endogenous construct on its predecessors (stacked).
 
         One Cholesky solve (LAPACK ``dposv``: a tenth of ``numpy.linalg.solve``'s call
         overhead); raises :class:`numpy.linalg.LinAlgError` if a block is not positive
-        definite (collinear predictors).
+        definite (collinear predictors). ``strict`` also refuses a block that is positive
+        definite only by rounding: a squared pivot of the Cholesky factor (one minus the R²
+        of a predictor on the ones before it) below 1e-12.
         """
         flat = C.ravel()
-        _, beta, info = _dposv(flat.take(self.grid) * self.block_mask, flat.take(self.rhs_flat))
-        if info:
+        factor, beta, info = _dposv(flat.take(self.grid) * self.block_mask,
+                                    flat.take(self.rhs_flat))
+        if info or (strict and not factor.diagonal().min() ** 2 > 1e-12):
             raise np.linalg.LinAlgError("predictor correlations not positive definite")
         return beta
 
@@ -276,33 +297,38 @@ def estimate_pls(
     converged = False
     change = np.inf
     n_iter = 0
-    with np.errstate(all="ignore"):  # a zero or undefined proxy variance is caught below
-        for n_iter in range(1, max_iter + 1):  # noqa: B007 - reported after the loop
-            C = W.T @ SW
-            if path_scheme:
-                E = C * successors
-                if regress:  # E is a fresh array: ravel() is a view
-                    E.ravel()[scatter] = regressions(C)
-            else:
-                E = plan.inner_weights(C, scheme)
-            G = SW @ E.T
-            G *= Mf  # covariances of indicators with their block's inner proxy
-            for k, block, inv in inverses:
-                G[block, k] = inv @ G[block, k]
-            SG = S @ G
-            var = add(G * SG, 0)  # variance of each construct's new (unscaled) scores
-            scale = 1.0 / sqrt(var)
-            G *= scale  # the new weights
-            W -= G
-            change = float(largest(absolute(W, out=W), None))
-            W = G
-            SG *= scale
-            SW = SG
-            if change < tol:
-                converged = True
-                break
-            if change != change:  # NaN: a proxy variance was zero, negative or NaN
-                _undefined_proxy(var, names)
+    try:
+        with np.errstate(all="ignore"):  # a zero or undefined proxy variance is caught below
+            for n_iter in range(1, max_iter + 1):  # noqa: B007 - reported after the loop
+                C = W.T @ SW
+                if path_scheme:
+                    E = C * successors
+                    if regress:  # E is a fresh array: ravel() is a view
+                        E.ravel()[scatter] = regressions(C)
+                else:
+                    E = plan.inner_weights(C, scheme)
+                G = SW @ E.T
+                G *= Mf  # covariances of indicators with their block's inner proxy
+                for k, block, inv in inverses:
+                    G[block, k] = inv @ G[block, k]
+                SG = S @ G
+                var = add(G * SG, 0)  # variance of each construct's new (unscaled) scores
+                scale = 1.0 / sqrt(var)
+                G *= scale  # the new weights
+                W -= G
+                change = float(largest(absolute(W, out=W), None))
+                W = G
+                SG *= scale
+                SW = SG
+                if change < tol:
+                    converged = True
+                    break
+                if change != change:  # NaN: a proxy variance was zero, negative or NaN
+                    _undefined_proxy(var, names)
+    except np.linalg.LinAlgError:  # the path scheme's regressions: collinear predictors
+        _check_predictors(C, D, names)
+        raise EstimationError("The path-weighting regressions of the inner weights failed "
+                              "(predictor constructs nearly perfectly correlated).") from None
     if not converged:
         warnings.warn(
             f"PLS did not converge in {max_iter} iteration{'s' if max_iter != 1 else ''} "
@@ -314,7 +340,7 @@ def estimate_pls(
     W = W * flip
     L = SW * flip
     C = W.T @ L
-    B, r2 = _paths(plan, C, D)
+    B, r2 = _paths(plan, C, D, names)
     return PLSKernelResult(W=W, C=C, L=L, B=B, r_squared=r2, n_iter=n_iter,
                            converged=converged, max_change=change)
 
@@ -329,7 +355,8 @@ def _undefined_proxy(var: FloatArray, names: tuple[str, ...] | None) -> None:
         "check that every construct is connected to the structural model.")
 
 
-def _paths(plan: KernelPlan, C: FloatArray, D: BoolArray) -> tuple[FloatArray, FloatArray]:
+def _paths(plan: KernelPlan, C: FloatArray, D: BoolArray,
+           names: tuple[str, ...] | None = None) -> tuple[FloatArray, FloatArray]:
     """Path coefficients and R² with the plan's one block-diagonal solve (see
     :func:`estimate_paths`, which names the construct when predictors are collinear)."""
     K = C.shape[0]
@@ -338,11 +365,12 @@ def _paths(plan: KernelPlan, C: FloatArray, D: BoolArray) -> tuple[FloatArray, F
     if not plan.starts.size:
         return B, r2
     try:
-        beta = plan.regressions(C)
+        beta = plan.regressions(C, strict=True)
     except np.linalg.LinAlgError:
-        return estimate_paths(C, D)
+        _check_predictors(C, D, names)
+        return estimate_paths(C, D, names)
     if not np.isfinite(beta).all():
-        return estimate_paths(C, D)
+        return estimate_paths(C, D, names)
     B.ravel()[plan.scatter] = beta  # B[k, predecessors of k], as E in the iterations
     r2[plan.endogenous] = np.add.reduceat(beta * C.ravel().take(plan.rhs_flat), plan.starts)
     return B, r2

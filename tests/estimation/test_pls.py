@@ -162,6 +162,21 @@ def test_mode_b_with_collinear_indicators_is_an_error(mobi: pd.DataFrame, ecsi: 
         PLSEstimator().fit(model, data)
 
 
+@pytest.mark.parametrize("scheme", ["path", "centroid"])
+def test_perfectly_correlated_predictor_constructs_are_named(mobi: pd.DataFrame,
+                                                             scheme: str) -> None:
+    # Two constructs measured by the same column: the path scheme's inner regressions (and
+    # the final path regressions) are not identified; the error names the constructs.
+    model = Model(name="twins", constructs=(
+        Construct("IMAG", (Indicator("IMAG1"),)), Construct("COPY", (Indicator("IMAG1_COPY"),)),
+        Construct("CUSA", tuple(Indicator(f"CUSA{k}") for k in range(1, 4)))),
+        paths=(Path("IMAG", "CUSA"), Path("COPY", "CUSA")))
+    data = mobi.assign(IMAG1_COPY=mobi["IMAG1"])
+    with pytest.raises(EstimationError, match=r"predictors of construct 'CUSA' \('IMAG', "
+                                              r"'COPY'\) are perfectly correlated"):
+        PLSEstimator(scheme=scheme).fit(model, data)
+
+
 def test_isolated_construct_is_a_spec_error(mobi: pd.DataFrame) -> None:
     model = Model(name="island", constructs=(
         Construct("IMAG", tuple(Indicator(f"IMAG{k}") for k in range(1, 6))),
