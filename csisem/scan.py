@@ -132,6 +132,8 @@ class FrameReader:
 def _numeric_columns(frame: pd.DataFrame, positions: list[int]) -> FloatArray | None:
     """Columns ``positions`` of ``frame`` as a fresh float64 array, if pandas can convert them
     all in one call (None otherwise: the columns are then checked one by one)."""
+    if frame.shape[1] > 2 * len(positions):  # a wide file: convert the indicators only
+        frame, positions = frame.iloc[:, positions], list(range(len(positions)))
     try:
         raw = frame.to_numpy()  # no copy when the frame is one block of one dtype
     except (TypeError, ValueError):

@@ -111,6 +111,23 @@ def test_numbers_stored_as_text_are_accepted(mobi):
     assert_same_estimates(csisem.fit("ecsi", data), csisem.fit("ecsi", mobi))
 
 
+def test_a_wide_survey_file_reads_only_the_indicator_columns(mobi):
+    # A survey export holds far more columns than the model: text, dates, other items.
+    extra = pd.DataFrame({f"Q{k}": ["free text"] * len(mobi) for k in range(60)},
+                         index=mobi.index).assign(date=pd.Timestamp("2026-01-01"))
+    wide = pd.concat([extra, mobi.iloc[:, ::-1]], axis=1)
+    assert_same_estimates(csisem.fit("ecsi", wide), csisem.fit("ecsi", mobi))
+    bad = wide.assign(CUEX1=wide["CUEX1"].astype(object))
+    bad.loc[bad.index[4], "CUEX1"] = "n/a"
+    with pytest.raises(DataError, match=r"Column 'CUEX1' is not numeric: row 5 .*'n/a'"):
+        csisem.fit("ecsi", bad)
+
+
+def test_mixed_integer_and_float_columns_are_numbers(mobi):
+    mixed = mobi.astype({"CUEX1": float, "CUEX2": "int32", "CUEX3": "uint8"})
+    assert_same_estimates(csisem.fit("ecsi", mixed), csisem.fit("ecsi", mobi))
+
+
 def test_constant_column_is_named_with_its_value(mobi):
     data = mobi.assign(PERQ3=5)
     with pytest.raises(DataError, match=r"'PERQ3' \(always 5\) do not vary") as exc_info:
