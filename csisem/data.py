@@ -33,6 +33,7 @@ import pandas as pd
 from ._typing import FloatArray
 from .errors import DataError, OptionError
 from .models.model import Model
+from .moments import MomentAccumulator
 from .options import MissingPolicy, coerce
 
 __all__ = ["PreparedData", "Rows", "prepare_data", "read_data"]
@@ -335,26 +336,35 @@ def prepare_data(
             return prepare_streamed(model, data, columns=columns, missing=policy,
                                     missing_codes=missing_codes, weights=weights,
                                     min_rows=min_rows)
-    from .scan import FrameReader, Scan, finish, scan_chunks
 
     frame, names = checked_frame(model, _as_frame(data), columns)
     positions = indicator_positions(model, names, frame)
     if len(frame) == 0:
         raise DataError("The data have no rows.")
     case_weights = None if weights is None else _case_weights(weights, frame, model)
-    reader = FrameReader(frame, model, positions, missing_codes, case_weights)
-    if reader.n_rows > reader.chunk_rows:
+    reader = _scan.FrameReader(frame, model, positions, missing_codes, case_weights)
+    if reader.n_rows <= reader.chunk_rows:
+        X, complete, n_coded = reader.read(0, reader.n_rows)
+        if complete:  # the common case, one slice with nothing missing: no scan bookkeeping
+            w = None if case_weights is None else _scan.rescaled(case_weights)
+            acc = MomentAccumulator(len(positions)).add(X, case_weights)
+            return _scan.summarise(model, acc, policy=policy, weighted=w is not None,
+                                   min_rows=min_rows, n_total=len(X), n_dropped=0,
+                                   n_missing=0, n_imputed=0, n_coded=n_coded,
+                                   source="DataFrame",
+                                   loader=LoadedRows(Rows(X, frame.index, w)), in_memory=True)
+    else:
         # Rows are loaded on demand: later changes to the caller's DataFrame must not reach
         # them (copy-on-write makes this shallow copy independent of the original).
         reader.frame = frame.copy(deep=False)
     J = len(positions)
 
-    def scanner(fill: FloatArray | None, keep: bool) -> Scan:
-        return scan_chunks(reader.chunks(), J, policy, fill=fill, keep=keep)
+    def scanner(fill: FloatArray | None, keep: bool) -> _scan.Scan:
+        return _scan.scan_chunks(reader.chunks(), J, policy, fill=fill, keep=keep)
 
-    return finish(model, scanner, policy, case_weights is not None, min_rows,
-                  index=frame.index, keep=reader.n_rows <= reader.chunk_rows,
-                  source="DataFrame")
+    return _scan.finish(model, scanner, policy, case_weights is not None, min_rows,
+                        index=frame.index, keep=reader.n_rows <= reader.chunk_rows,
+                        source="DataFrame")
 
 
 def default_min_rows(model: Model) -> int:
@@ -481,3 +491,7 @@ def _codes_by_column(codes: Any, model: Model) -> dict[int, FloatArray]:
             raise OptionError(f"missing_codes= must be numbers, e.g. [98, 99]; got "
                               f"{column_codes!r}.") from None
     return out
+
+
+# The slice-by-slice reading and checking (it uses the helpers above, hence imported last).
+from . import scan as _scan  # noqa: E402

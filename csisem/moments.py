@@ -44,16 +44,40 @@ class MomentAccumulator:
     n_cols: int
     rows: int = 0
     weight: float = 0.0
-    mean: FloatArray = field(init=False)
-    cross: FloatArray = field(init=False)
-    low: FloatArray = field(init=False)
-    high: FloatArray = field(init=False)
+    # zeros and ±inf until rows are added (made on first read: most accumulators get their
+    # first part's arrays straight away)
+    _mean: FloatArray | None = field(default=None, init=False, repr=False)
+    _cross: FloatArray | None = field(default=None, init=False, repr=False)
+    _low: FloatArray | None = field(default=None, init=False, repr=False)
+    _high: FloatArray | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.mean = np.zeros(self.n_cols)
-        self.cross = np.zeros((self.n_cols, self.n_cols))
-        self.low = np.full(self.n_cols, np.inf)
-        self.high = np.full(self.n_cols, -np.inf)
+    @property
+    def mean(self) -> FloatArray:
+        """(n_cols,) weighted means."""
+        if self._mean is None:
+            self._mean = np.zeros(self.n_cols)
+        return self._mean
+
+    @property
+    def cross(self) -> FloatArray:
+        """(n_cols, n_cols) weighted centred cross-products."""
+        if self._cross is None:
+            self._cross = np.zeros((self.n_cols, self.n_cols))
+        return self._cross
+
+    @property
+    def low(self) -> FloatArray:
+        """(n_cols,) column minima (+inf before any row)."""
+        if self._low is None:
+            self._low = np.full(self.n_cols, np.inf)
+        return self._low
+
+    @property
+    def high(self) -> FloatArray:
+        """(n_cols,) column maxima (-inf before any row)."""
+        if self._high is None:
+            self._high = np.full(self.n_cols, -np.inf)
+        return self._high
 
     def add(self, X: FloatArray, w: FloatArray | None = None) -> MomentAccumulator:
         """Add the rows of ``X`` (rows × n_cols, finite), with case weights ``w`` or none."""
@@ -90,23 +114,22 @@ class MomentAccumulator:
 
     def _combine(self, rows: int, weight: float, mean: FloatArray, cross: FloatArray,
                  low: FloatArray, high: FloatArray) -> None:
-        if self.weight == 0 and self.rows == 0:  # the first part: take its moments and
-            # ranges (callers pass fresh arrays; X.min()/X.max() are fresh too)
-            self.mean, self.cross, self.low, self.high = mean, cross, low, high
-            self.weight, self.rows = weight, rows
-            return
-        if self.weight == 0:  # earlier rows all had zero weight: their moments are void
-            self.mean, self.cross = mean, cross
+        if self.weight == 0:  # the first part with weight: take its moments (callers pass
+            # fresh arrays); earlier zero-weight rows move no moment
+            self._mean, self._cross = mean, cross
         else:
             total = self.weight + weight
             delta = mean - self.mean
-            self.mean = self.mean + delta * (weight / total)
-            self.cross = self.cross + cross + np.outer(delta, delta) * (self.weight * weight
-                                                                        / total)
+            self._mean = self.mean + delta * (weight / total)
+            self._cross = self.cross + cross + np.outer(delta, delta) * (self.weight * weight
+                                                                         / total)
         self.weight += weight
         self.rows += rows
-        self.low = np.minimum(self.low, low)
-        self.high = np.maximum(self.high, high)
+        if self._low is None:  # no ranges yet: this part's (fresh arrays too)
+            self._low, self._high = low, high
+        else:
+            self._low = np.minimum(self._low, low)
+            self._high = np.maximum(self.high, high)
 
     def covariance(self) -> FloatArray:
         """Covariance matrix with the ``rows - 1`` denominator.

@@ -35,7 +35,8 @@ from .models.model import Model
 from .moments import MomentAccumulator
 from .options import MissingPolicy
 
-__all__ = ["FrameReader", "Scan", "finish", "read_values", "scan_chunks"]
+__all__ = ["FrameReader", "Scan", "finish", "read_values", "rescaled", "scan_chunks",
+           "summarise"]
 
 # Rows kept by a scan: values, their row positions (None: all ``n`` rows from ``start``),
 # case weights, start, n.
@@ -144,7 +145,8 @@ def _numeric_columns(frame: pd.DataFrame, positions: list[int]) -> FloatArray | 
         except (TypeError, ValueError):
             return None
     if positions != list(range(raw.shape[1])):
-        raw = raw[:, positions]  # a copy: convert it in place below when it is float already
+        # A copy (pandas blocks are column-major: whole columns are taken at once).
+        raw = raw.T.take(np.asarray(positions, dtype=np.intp), axis=0).T
         return raw if raw.dtype == np.float64 else raw.astype(np.float64)
     return raw.astype(np.float64)  # always a copy: cells are set to NaN for missing codes
 
@@ -264,9 +266,50 @@ def finish(model: Model, scanner: Callable[[FloatArray | None, bool], Scan],
                 f"{_count(n_missing, 'missing cell')} in {scan.n_incomplete} of "
                 f"{_count(n_total, 'row')} (most in {', '.join(worst)}) were replaced by "
                 "their column means (missing='mean').", DataWarning, stacklevel=4)
-    acc = scan.moments
-    n_obs = acc.rows
     n_dropped = scan.n_incomplete if policy is MissingPolicy.LISTWISE else 0
+
+    def rows_from_scan(parts: list[Kept]) -> Rows:
+        values = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
+        if all(p[1] is None for p in parts):
+            positions = None
+        else:
+            positions = np.concatenate([np.arange(p[3], p[3] + p[4]) if p[1] is None else p[1]
+                                        for p in parts])
+        if positions is None or positions.size == n_total:  # every row used
+            labels = pd.RangeIndex(n_total) if index is None else index
+        else:
+            labels = pd.RangeIndex(n_total)[positions] if index is None else index[positions]
+        w = rescaled(np.concatenate([p[2] for p in parts])) if weighted else None
+        return Rows(values=values, index=labels, case_weights=w)
+
+    def load_again() -> Rows:
+        again = scanner(fill, True)
+        assert again.kept is not None
+        return rows_from_scan(again.kept)
+
+    in_memory = scan.kept is not None
+    loader = LoadedRows(rows_from_scan(scan.kept)) if scan.kept is not None else (
+        load or load_again)
+    return summarise(model, scan.moments, policy=policy, weighted=weighted,
+                     min_rows=min_rows, n_total=n_total, n_dropped=n_dropped,
+                     n_missing=n_missing, n_imputed=n_missing if fill is not None else 0,
+                     n_coded=scan.n_coded, source=source, loader=loader, in_memory=in_memory)
+
+
+def rescaled(w: FloatArray) -> FloatArray:
+    """Case weights rescaled to mean 1 (their scale carries no information)."""
+    return w * (len(w) / w.sum())
+
+
+def summarise(model: Model, acc: MomentAccumulator, *, policy: MissingPolicy, weighted: bool,
+              min_rows: int | None, n_total: int, n_dropped: int, n_missing: int,
+              n_imputed: int, n_coded: int, source: str, loader: Callable[[], Rows],
+              in_memory: bool) -> PreparedData:
+    """Check the moments of the rows used (enough rows, no constant indicator, values on the
+    item scale) and wrap them as :class:`~csisem.data.PreparedData`. ``in_memory``: the
+    rows are in ``loader`` already (the out-of-scale warning then names a cell)."""
+    names = model.indicator_names
+    n_obs = acc.rows
     if min_rows is None:
         min_rows = default_min_rows(model)
     if n_obs < min_rows:
@@ -284,43 +327,16 @@ def finish(model: Model, scanner: Callable[[FloatArray | None, bool], Scan],
     if weighted and not acc.weight > 0:
         raise DataError("The case weights of the rows left after removing missing values "
                         "are all zero.")
-
-    def rows_from_scan(parts: list[Kept]) -> Rows:
-        values = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
-        if all(p[1] is None for p in parts):
-            positions = None
-        else:
-            positions = np.concatenate([np.arange(p[3], p[3] + p[4]) if p[1] is None else p[1]
-                                        for p in parts])
-        if positions is None or positions.size == n_total:  # every row used
-            labels = pd.RangeIndex(n_total) if index is None else index
-        else:
-            labels = pd.RangeIndex(n_total)[positions] if index is None else index[positions]
-        w = None
-        if weighted:
-            w = np.concatenate([p[2] for p in parts])
-            w = w * (len(w) / w.sum())
-        return Rows(values=values, index=labels, case_weights=w)
-
-    def load_again() -> Rows:
-        again = scanner(fill, True)
-        assert again.kept is not None
-        return rows_from_scan(again.kept)
-
-    if scan.kept is not None:
-        loader: Callable[[], Rows] = LoadedRows(rows_from_scan(scan.kept))
-    else:
-        loader = load or load_again
     if model.scale is not None and (acc.low.min() < model.scale[0]
                                     or acc.high.max() > model.scale[1]):
-        _warn_scale(model, loader() if scan.kept is not None else None, acc)
+        _warn_scale(model, loader() if in_memory else None, acc)
     mean, cov = acc.mean, acc.covariance()
-    for arr in (mean, cov):
-        arr.setflags(write=False)
+    mean.setflags(write=False)
+    cov.setflags(write=False)
     return PreparedData(indicators=names, n_obs=n_obs, n_total=n_total, n_dropped=n_dropped,
-                        n_missing_cells=n_missing, n_imputed_cells=n_missing if fill is not None
-                        else 0, missing=policy, mean=mean, cov=cov, weighted=weighted,
-                        n_coded_missing=scan.n_coded, source=source, loader=loader)
+                        n_missing_cells=n_missing, n_imputed_cells=n_imputed, missing=policy,
+                        mean=mean, cov=cov, weighted=weighted, n_coded_missing=n_coded,
+                        source=source, loader=loader)
 
 
 def _warn_scale(model: Model, rows: Rows | None, acc: MomentAccumulator) -> None:
