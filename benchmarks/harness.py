@@ -147,7 +147,9 @@ def fmt_s(x: float) -> str:
         return f"{x:.0f} s"
     if x >= 1:
         return f"{x:.2f} s"
-    return f"{x * 1000:.1f} ms"
+    if x >= 1e-3:
+        return f"{x * 1000:.1f} ms"
+    return f"{x * 1e6:.0f} µs"
 
 
 def fmt_mb(x: float | None) -> str:
