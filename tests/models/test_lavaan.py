@@ -388,3 +388,45 @@ def test_yaml_error_in_metadata_has_a_caret_under_the_column() -> None:
     assert line == "  #@ title: a: b"
     assert caret.index("^") == line.index(": b")
     assert re.match(r"model\.lav:2:12: ", message)
+
+
+def test_a_single_indicator_gets_its_zero_error_variance_written_out() -> None:
+    # lavaan's sem() fixes it itself (auto.fix.single); semopy does not, so the exported text
+    # says it, and reading it back gives the same model (it is csisem's assumption too).
+    model = load_spec(ROOT / "specs" / "acsi.yaml")
+    text = to_lavaan(model)
+    assert text.rstrip().endswith("COMP1 ~~ 0*COMP1")
+    assert text.count("~~ 0*") == 1
+    assert parse_lavaan(text) == model
+    # A written covariance of the indicator with itself is kept as the user wrote it.
+    labelled = parse_lavaan(text.replace("COMP1 ~~ 0*COMP1", "COMP1 ~~ v*COMP1"))
+    assert [(c.left, c.right, c.label) for c in labelled.covariances] == [
+        ("COMP1", "COMP1", "v")]
+    assert "COMP1 ~~ 0*COMP1" not in to_lavaan(labelled)
+
+
+def test_semopy_fits_the_exported_syntax_as_csisem_does() -> None:
+    import warnings
+
+    import numpy as np
+    import semopy
+
+    import csisem
+    from csisem.datasets import simulate
+
+    model = load_spec(ROOT / "specs" / "acsi.yaml")
+    data = simulate(model, 2000, seed=3, on_scale=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = csisem.fit(model, data, method="ml")
+        sm = semopy.Model(to_lavaan(model))
+        sm.fit(data)
+    theirs = sm.inspect()
+    for path in model.paths:
+        row = theirs[(theirs.lval == path.target) & (theirs.op == "~")
+                     & (theirs.rval == path.source)]
+        mine = ours.paths[(ours.paths.source == path.source)
+                          & (ours.paths.target == path.target)].estimate.iloc[0]
+        # semopy's SLSQP stops earlier than csisem's Fisher scoring (benchmarks: within 4e-4)
+        assert float(row.Estimate.iloc[0]) == pytest.approx(mine, abs=2e-3), path
+    assert np.isfinite(theirs.Estimate.astype(float)).all()
