@@ -105,6 +105,14 @@ def targets(res: dict[str, Any]) -> list[str]:
                        f"after-imports baseline ≤ {MEMORY_TARGET}× the data in memory "
                        f"({fmt_mb(data_mb(10**6, J))}) | {x:.2f}× | "
                        f"{'yes' if x <= MEMORY_TARGET else 'no'} |")
+    base = cells.get(("csisem", "memory", 10**6))
+    others = [cells.get(("csisem", source, 10**6)) for source in ("parquet", "dask")]
+    if ok(base) and all(ok(r) for r in others):
+        diff = max(maxdiff(r["paths"], base["paths"]) for r in others)
+        out.append("| the same fit from a DataFrame, a Parquet file and a dask DataFrame "
+                   "(10^6 rows; max abs Δ of the 12 paths; on a `LocalCluster`: "
+                   f"`tests/test_streaming.py`) agrees to 1e-10 | {diff:.1e} | "
+                   f"{'yes' if diff <= 1e-10 else 'no'} |")
     for source in ("parquet", "dask"):
         r = cells.get(("csisem", source, 10**7))
         if r is None:
