@@ -91,8 +91,9 @@ class MomentAccumulator:
             cross = Xc.T @ Xc
         else:
             total = float(w.sum())
-            if total <= 0:  # zero-weight rows move no moment, but still count as rows
+            if total <= 0:  # zero-weight rows move no moment, but count as rows with values
                 self.rows += n
+                self._widen(X.min(axis=0), X.max(axis=0))
                 return self
             mean = w @ X / total
             Xc = X - mean
@@ -110,6 +111,8 @@ class MomentAccumulator:
                               other.low, other.high)
             else:
                 self.rows += other.rows
+                if other._low is not None:
+                    self._widen(other.low, other.high)
         return self
 
     def _combine(self, rows: int, weight: float, mean: FloatArray, cross: FloatArray,
@@ -125,7 +128,11 @@ class MomentAccumulator:
                                                                          / total)
         self.weight += weight
         self.rows += rows
-        if self._low is None:  # no ranges yet: this part's (fresh arrays too)
+        self._widen(low, high)
+
+    def _widen(self, low: FloatArray, high: FloatArray) -> None:
+        """Extend the column ranges by a part's minima and maxima."""
+        if self._low is None:  # no ranges yet: this part's (fresh arrays)
             self._low, self._high = low, high
         else:
             self._low = np.minimum(self._low, low)

@@ -139,11 +139,8 @@ def _numeric_columns(frame: pd.DataFrame, positions: list[int]) -> FloatArray | 
         raw = frame.to_numpy()  # no copy when the frame is one block of one dtype
     except (TypeError, ValueError):
         return None
-    if raw.dtype.kind not in "biuf":  # mixed or non-numeric: convert (or refuse) per column
-        try:
-            raw = frame.to_numpy(dtype=float)
-        except (TypeError, ValueError):
-            return None
+    if raw.dtype.kind not in "biuf":  # text, mixed or extension dtypes: the column checks
+        return None                   # (numbers stored as text are validated there)
     if positions != list(range(raw.shape[1])):
         # A copy (pandas blocks are column-major: whole columns are taken at once).
         raw = raw.T.take(np.asarray(positions, dtype=np.intp), axis=0).T
@@ -293,21 +290,26 @@ def finish(model: Model, scanner: Callable[[FloatArray | None, bool], Scan],
     return summarise(model, scan.moments, policy=policy, weighted=weighted,
                      min_rows=min_rows, n_total=n_total, n_dropped=n_dropped,
                      n_missing=n_missing, n_imputed=n_missing if fill is not None else 0,
-                     n_coded=scan.n_coded, source=source, loader=loader, in_memory=in_memory)
+                     n_coded=scan.n_coded, source=source, loader=loader, in_memory=in_memory,
+                     stacklevel=6)
 
 
 def rescaled(w: FloatArray) -> FloatArray:
-    """Case weights rescaled to mean 1 (their scale carries no information)."""
-    return w * (len(w) / w.sum())
+    """Case weights rescaled to mean 1 (their scale carries no information); weights that
+    sum to zero are returned as they are (:func:`summarise` refuses them)."""
+    total = w.sum()
+    return w * (len(w) / total) if total > 0 else w
 
 
 def summarise(model: Model, acc: MomentAccumulator, *, policy: MissingPolicy, weighted: bool,
               min_rows: int | None, n_total: int, n_dropped: int, n_missing: int,
               n_imputed: int, n_coded: int, source: str, loader: Callable[[], Rows],
-              in_memory: bool) -> PreparedData:
+              in_memory: bool, stacklevel: int = 5) -> PreparedData:
     """Check the moments of the rows used (enough rows, no constant indicator, values on the
     item scale) and wrap them as :class:`~csisem.data.PreparedData`. ``in_memory``: the
-    rows are in ``loader`` already (the out-of-scale warning then names a cell)."""
+    rows are in ``loader`` already (the out-of-scale warning then names a cell);
+    ``stacklevel``: that of the warning, counted from :func:`_warn_scale` (5 when
+    ``csisem.fit`` calls ``prepare_data`` which calls this)."""
     names = model.indicator_names
     n_obs = acc.rows
     if min_rows is None:
@@ -317,6 +319,9 @@ def summarise(model: Model, acc: MomentAccumulator, *, policy: MissingPolicy, we
                    if n_dropped else "")
         raise DataError(f"Only {_count(n_obs, 'complete row')} of data{dropped}; model "
                         f"{model.name!r} needs at least {min_rows}.")
+    if weighted and not acc.weight > 0:
+        raise DataError("The case weights of the rows left after removing missing values "
+                        "are all zero.")
     varies = acc.high > acc.low
     if not varies.all():
         constant = np.flatnonzero(~varies)
@@ -324,12 +329,9 @@ def summarise(model: Model, acc: MomentAccumulator, *, policy: MissingPolicy, we
         raise DataError(f"Indicator(s) {shown} do not vary; a constant indicator carries no "
                         "information and cannot be standardised. Drop it from the spec, or "
                         "check that the right column was read.")
-    if weighted and not acc.weight > 0:
-        raise DataError("The case weights of the rows left after removing missing values "
-                        "are all zero.")
     if model.scale is not None and (acc.low.min() < model.scale[0]
                                     or acc.high.max() > model.scale[1]):
-        _warn_scale(model, loader() if in_memory else None, acc)
+        _warn_scale(model, loader() if in_memory else None, acc, stacklevel)
     mean, cov = acc.mean, acc.covariance()
     mean.setflags(write=False)
     cov.setflags(write=False)
@@ -339,7 +341,8 @@ def summarise(model: Model, acc: MomentAccumulator, *, policy: MissingPolicy, we
                         source=source, loader=loader)
 
 
-def _warn_scale(model: Model, rows: Rows | None, acc: MomentAccumulator) -> None:
+def _warn_scale(model: Model, rows: Rows | None, acc: MomentAccumulator,
+                stacklevel: int) -> None:
     """Warn about values outside the spec's item scale, naming columns, counts and a cell
     (from the rows when they are in memory, else from the column ranges)."""
     assert model.scale is not None
@@ -351,7 +354,7 @@ def _warn_scale(model: Model, rows: Rows | None, acc: MomentAccumulator) -> None
         cols = np.flatnonzero((acc.low < lo) | (acc.high > hi))
         listing = ", ".join(f"{names[j]} (range {acc.low[j]:g} to {acc.high[j]:g})"
                             for j in cols)
-        warnings.warn(head + listing + "." + tail, OutOfScaleWarning, stacklevel=5)
+        warnings.warn(head + listing + "." + tail, OutOfScaleWarning, stacklevel=stacklevel)
         return
     values, index = rows.values, rows.index
     outside = (values < lo) | (values > hi)
@@ -361,7 +364,7 @@ def _warn_scale(model: Model, rows: Rows | None, acc: MomentAccumulator) -> None
     listing = ", ".join(f"{names[j]} ({int(outside[:, j].sum())})" for j in cols)
     warnings.warn(
         f"{head}{listing}; e.g. {values[row, first]:g} in {names[first]!r} at "
-        f"{_row_text(index, row)}.{tail}", OutOfScaleWarning, stacklevel=5)
+        f"{_row_text(index, row)}.{tail}", OutOfScaleWarning, stacklevel=stacklevel)
 
 
 def read_values(model: Model, data: pd.DataFrame, *, columns: Any = None,

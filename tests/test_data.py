@@ -8,6 +8,7 @@ rtol=1e-10: the computation is identical, only the route to the data differs.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -181,6 +182,44 @@ def test_values_outside_item_scale_warn_with_column_and_row(mobi):
                                          r"\(index 10\)\. Are these missing-value codes\?"):
         result = csisem.fit("ecsi", data)
     assert result.n_obs == 250  # warned, not dropped
+
+
+@pytest.mark.parametrize("with_gap", [False, True], ids=["complete", "with a missing cell"])
+def test_the_out_of_scale_warning_points_at_the_callers_line(mobi_float, with_gap):
+    # Complete small data take a shortcut past the scan; both routes warn at csisem.fit's
+    # caller level (api.py calls the estimator), not inside csisem's data modules.
+    data = mobi_float.copy()
+    data.loc[3, "CUSA2"] = 99
+    if with_gap:
+        data.loc[5, "IMAG1"] = np.nan
+    with pytest.warns(DataWarning) as caught:
+        csisem.fit("ecsi", data)
+    scale = [w for w in caught if "item scale" in str(w.message)]
+    assert len(scale) == 1 and scale[0].filename.endswith("api.py"), scale[0].filename
+
+
+def test_weights_left_all_zero_after_listwise_deletion_are_a_data_error(mobi_float):
+    data = mobi_float.copy()
+    data.loc[:4, "CUSA1"] = np.nan
+    w = np.where(np.arange(len(data)) < 5, 1.0, 0.0)  # weight only on the dropped rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no division by zero on the way
+        warnings.simplefilter("ignore", DataWarning)
+        with pytest.raises(DataError, match="case weights of the rows left .* all zero"):
+            prepare_data(csisem.load_model("ecsi"), data, weights=w)
+
+
+def test_text_indicator_in_a_wide_frame_is_validated_like_any_other(mobi):
+    data = mobi.copy()
+    text = data["CUSA1"].astype(str).to_numpy(object)
+    text[0] = "nan"
+    data["CUSA1"] = text
+    wide = pd.concat([data, pd.DataFrame({f"z{k}": range(len(data)) for k in range(30)})],
+                     axis=1).assign(txt="abc")
+    for frame in (data, wide):
+        with pytest.raises(DataError, match=r"Column 'CUSA1' is not numeric: row 1 "
+                                            r"\(index 0\) holds 'nan'"):
+            csisem.fit("ecsi", frame)
 
 
 # ---- files --------------------------------------------------------------------------------

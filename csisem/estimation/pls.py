@@ -154,7 +154,7 @@ class KernelPlan:
         owner = np.array(pred_of, dtype=np.intp)
         same = (owner[:, None] == owner[None, :]).astype(float)
         K = D.shape[0]
-        plan = cls(Mf=M.astype(float), successors=D.T.astype(float),
+        plan = cls(Mf=M.astype(float), successors=np.ascontiguousarray(D.T, dtype=float),
                    adjacent=(D | D.T).astype(float), endogenous=endogenous,
                    grid=rows[:, None] * K + rows[None, :],
                    block_mask=same, rhs=(rows, owner), rhs_flat=rows * K + owner,
@@ -303,8 +303,8 @@ def estimate_pls(
                 C = W.T @ SW
                 if path_scheme:
                     E = C * successors
-                    if regress:  # E is a fresh array: ravel() is a view
-                        E.ravel()[scatter] = regressions(C)
+                    if regress:
+                        E.put(scatter, regressions(C))  # E[k, predecessors of k]
                 else:
                     E = plan.inner_weights(C, scheme)
                 G = SW @ E.T
@@ -371,6 +371,6 @@ def _paths(plan: KernelPlan, C: FloatArray, D: BoolArray,
         return estimate_paths(C, D, names)
     if not np.isfinite(beta).all():
         return estimate_paths(C, D, names)
-    B.ravel()[plan.scatter] = beta  # B[k, predecessors of k], as E in the iterations
+    B.put(plan.scatter, beta)  # B[k, predecessors of k], as E in the iterations
     r2[plan.endogenous] = np.add.reduceat(beta * C.ravel().take(plan.rhs_flat), plan.starts)
     return B, r2

@@ -37,7 +37,6 @@ import difflib
 import itertools
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
@@ -53,6 +52,7 @@ from .model import (
     Model,
     Path,
     _find_cycle,
+    single_indicators,
 )
 from .spec import read_spec_text
 
@@ -328,14 +328,9 @@ class _Reader:
             model_paths.append(Path(term.token.text, target.text, term.fixed, term.label))
         if paths:
             self.locations["paths"] = _cycle_location(paths)
-        single = _single_indicators(constructs)
-        model_covariances = []
-        for left, term in covariances:
-            if (left.text == term.token.text and left.text in single and term.fixed == 0
-                    and term.label is None):
-                continue  # 'x ~~ 0*x' of a single indicator: what csisem (and lavaan) assume
-            self.locations[f"covariances[{len(model_covariances)}]"] = (term.token.line,
-                                                                       term.token.col)
+        model_covariances = []  # (Model drops a redundant 'x ~~ 0*x' of a single indicator)
+        for k, (left, term) in enumerate(covariances):
+            self.locations[f"covariances[{k}]"] = (term.token.line, term.token.col)
             model_covariances.append(Covariance(left.text, term.token.text, term.fixed,
                                                 term.label))
         try:
@@ -598,14 +593,9 @@ def to_lavaan(model: Model) -> str:
     lines += _grouped("\n# covariances", "~~", [
         (cv.left, _term(cv.right, cv.fixed, cv.label)) for cv in model.covariances])
     declared = {(cv.left, cv.right) for cv in model.covariances}
-    fixed = [f"{i} ~~ 0*{i}" for i in _single_indicators(model.constructs)
+    fixed = [f"{i} ~~ 0*{i}" for i in single_indicators(model.constructs)
              if (i, i) not in declared]
     if fixed:  # lavaan's sem() does this itself (auto.fix.single); semopy, for one, does not
         lines += ["\n# a single indicator measures its construct without error", *fixed]
     return "\n".join(lines) + "\n"
 
-
-def _single_indicators(constructs: Sequence[Construct]) -> list[str]:
-    """The indicators that alone measure a reflective construct (in construct order)."""
-    return [c.indicators[0].name for c in constructs
-            if c.mode is Mode.REFLECTIVE and len(c.indicators) == 1]

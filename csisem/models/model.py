@@ -107,6 +107,16 @@ class Covariance:
     label: str | None = None
 
 
+def single_indicators(constructs: Iterable[Construct]) -> list[str]:
+    """The indicators that alone measure a reflective construct, in construct order (an
+    indicator named like a construct is left out: that name means the construct)."""
+    constructs = tuple(constructs)
+    names = {c.name for c in constructs}
+    return [c.indicators[0].name for c in constructs
+            if c.mode is Mode.REFLECTIVE and len(c.indicators) == 1
+            and c.indicators[0].name not in names]
+
+
 @dataclass(frozen=True)
 class Model:
     """A validated CSI model: constructs, structural paths and optional covariances.
@@ -149,6 +159,16 @@ class Model:
         problems = validate_model(self)
         if problems:
             raise SpecError([SpecProblem(msg, where, self.source) for where, msg in problems])
+        # 'x ~~ 0*x' for the only indicator of a reflective construct states what the model
+        # means anyway (CB-SEM fixes that error variance at 0, as lavaan's auto.fix.single):
+        # it is dropped, so that models equal in meaning compare equal. csisem's lavaan text
+        # writes it out for programs that need it (semopy).
+        singles = set(single_indicators(self.constructs))
+        kept = tuple(cv for cv in self.covariances
+                     if not (cv.left == cv.right and cv.left in singles and cv.fixed == 0
+                             and cv.label is None))
+        if kept != self.covariances:
+            object.__setattr__(self, "covariances", kept)
 
     def derived(self, key: str, factory: Callable[[Model], _T]) -> _T:
         """``factory(self)``, computed once per model object and kept with it.

@@ -430,3 +430,25 @@ def test_semopy_fits_the_exported_syntax_as_csisem_does() -> None:
         # semopy's SLSQP stops earlier than csisem's Fisher scoring (benchmarks: within 4e-4)
         assert float(row.Estimate.iloc[0]) == pytest.approx(mine, abs=2e-3), path
     assert np.isfinite(theirs.Estimate.astype(float)).all()
+
+
+def test_zero_variance_of_an_indicator_named_like_its_construct_is_kept() -> None:
+    # 'B ~~ 0*B' with B both a construct and its indicator means the construct (names of
+    # constructs take precedence): a real constraint, written and read back as it is.
+    model = Model(name="t", constructs=(
+        Construct("A", (Indicator("a1"), Indicator("a2"), Indicator("a3"))),
+        Construct("B", (Indicator("B"),))), paths=(Path("A", "B"),),
+        covariances=(Covariance("B", "B", 0.0),))
+    assert model.covariances == (Covariance("B", "B", 0.0),)
+    text = to_lavaan(model)
+    assert "a single indicator" not in text
+    assert parse_lavaan(text) == model
+
+
+def test_a_redundant_zero_error_variance_does_not_change_the_model() -> None:
+    plain = load_spec(ROOT / "specs" / "acsi.yaml")
+    stated = Model(name=plain.name, constructs=plain.constructs, paths=plain.paths,
+                   covariances=(Covariance("COMP1", "COMP1", 0.0),), title=plain.title,
+                   citation=plain.citation, description=plain.description, scale=plain.scale)
+    assert stated.covariances == ()
+    assert parse_lavaan(to_lavaan(stated)) == stated
