@@ -88,7 +88,7 @@ class CBSEMResult(SummaryMixin):
     standard errors and percentile intervals per free parameter. ``backend`` is the
     ``semopy.Model`` whose
     estimates started csisem's optimiser (an escape hatch; its numbers are semopy's, not
-    these).
+    these); semopy models cannot be pickled, so a pickled result comes back without it.
     """
 
     model: Model
@@ -159,6 +159,14 @@ class CBSEMResult(SummaryMixin):
             optimizer_message=optim.message, bootstrap=bootstrap, backend=backend,
             implied=tuple(implied),
             state=state)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["backend"] = None  # a semopy.Model holds lambdas: not picklable
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     # ---- derived tables ------------------------------------------------------------------
     @cached_property

@@ -195,7 +195,8 @@ def test_the_out_of_scale_warning_points_at_the_callers_line(mobi_float, with_ga
     with pytest.warns(DataWarning) as caught:
         csisem.fit("ecsi", data)
     scale = [w for w in caught if "item scale" in str(w.message)]
-    assert len(scale) == 1 and scale[0].filename.endswith("api.py"), scale[0].filename
+    assert len(scale) == 1
+    assert scale[0].filename.endswith("api.py"), scale[0].filename
 
 
 def test_weights_left_all_zero_after_listwise_deletion_are_a_data_error(mobi_float):
@@ -205,7 +206,7 @@ def test_weights_left_all_zero_after_listwise_deletion_are_a_data_error(mobi_flo
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # no division by zero on the way
         warnings.simplefilter("ignore", DataWarning)
-        with pytest.raises(DataError, match="case weights of the rows left .* all zero"):
+        with pytest.raises(DataError, match=r"case weights of the rows left .* all zero"):
             prepare_data(csisem.load_model("ecsi"), data, weights=w)
 
 

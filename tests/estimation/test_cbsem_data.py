@@ -51,3 +51,18 @@ def test_ml_does_not_read_the_rows_but_mlr_does(acsi_data, monkeypatch):
     assert loads  # the robust statistics need casewise scores
     # Same point estimates (MLR differs from ML only in standard errors and test statistic).
     np.testing.assert_allclose(ml.parameters.estimate, mlr.parameters.estimate, atol=1e-6)
+
+
+def test_a_cbsem_result_pickles_without_its_semopy_backend(acsi_data):
+    import pickle
+
+    model, data = acsi_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = csisem.fit(model, data, method="mlr")
+    assert result.backend is not None
+    again = pickle.loads(pickle.dumps(result))
+    assert again.backend is None
+    np.testing.assert_array_equal(again.parameters.estimate, result.parameters.estimate)
+    np.testing.assert_array_equal(again.parameters.std_error, result.parameters.std_error)
+    assert str(again.summary()) == str(result.summary())
