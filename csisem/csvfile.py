@@ -12,6 +12,7 @@ from pathlib import Path as FilePath
 import pandas as pd
 
 from .errors import DataError
+from .io import existing_file
 
 __all__ = ["read_csv"]
 
@@ -33,10 +34,7 @@ def read_csv(path: str | FilePath) -> pd.DataFrame:
     """
     path = FilePath(path)
     shown = repr(str(path))
-    if not path.exists():
-        raise DataError(f"Data file {shown} does not exist.")
-    if path.is_dir():
-        raise DataError(f"Data file {shown} is a directory, not a file.")
+    existing_file(path, shown)
     try:
         raw = path.read_bytes()
     except OSError as exc:

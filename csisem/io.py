@@ -115,16 +115,7 @@ def read_data(path: str | FilePath, *, sheet: str | int | None = None) -> pd.Dat
         from .csvfile import read_csv
 
         return read_csv(path)
-    if not path.exists():
-        raise DataError(f"Data file {shown} does not exist.")
-    if path.is_dir():
-        raise DataError(f"Data file {shown} is a directory, not a file.")
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DataError(f"Cannot read data file {shown}: {exc.strerror or exc}.") from exc
-    if size == 0:
-        raise DataError(f"Data file {shown} is empty.")
+    nonempty_file(path, shown)
     frame = _READERS[kind](path, shown, sheet)
     if frame.shape[1] == 0:
         raise DataError(f"Data file {shown} has no columns.")
@@ -324,17 +315,32 @@ def _read_parquet(path: FilePath, shown: str, sheet: object) -> pd.DataFrame:
     return frame
 
 
+def existing_file(path: FilePath, shown: str) -> None:
+    """Raise :class:`DataError` unless ``path`` (named ``shown`` in messages) is an
+    existing file, not a directory."""
+    if not path.exists():
+        raise DataError(f"Data file {shown} does not exist.")
+    if path.is_dir():
+        raise DataError(f"Data file {shown} is a directory, not a file.")
+
+
+def nonempty_file(path: FilePath, shown: str) -> None:
+    """:func:`existing_file`, and not empty (:class:`DataError` otherwise)."""
+    existing_file(path, shown)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DataError(f"Cannot read data file {shown}: {exc.strerror or exc}.") from exc
+    if size == 0:
+        raise DataError(f"Data file {shown} is empty.")
+
+
 def open_parquet(path: str | FilePath) -> Any:
     """A ``pyarrow.parquet.ParquetFile`` for reading ``path`` in row groups, after the checks
     of :func:`read_data` (exists, is a file, not empty, pyarrow installed, valid Parquet)."""
     path = FilePath(path)
     shown = repr(str(path))
-    if not path.exists():
-        raise DataError(f"Data file {shown} does not exist.")
-    if path.is_dir():
-        raise DataError(f"Data file {shown} is a directory, not a file.")
-    if path.stat().st_size == 0:
-        raise DataError(f"Data file {shown} is empty.")
+    nonempty_file(path, shown)
     _require("pyarrow", "Parquet", "parquet", shown)
     import pyarrow
     import pyarrow.parquet as pq
